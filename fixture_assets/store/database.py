@@ -1,0 +1,69 @@
+"""MongoDB connection, collection names and indexes."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+
+import pymongo
+from pymongo import ASCENDING, IndexModel
+from pymongo.database import Database
+from pymongo.monitoring import CommandListener
+
+from fixture_assets.core.status import StatusClass
+
+logger = logging.getLogger(__name__)
+
+FIXTURE_COLLECTIONS: tuple[str, ...] = tuple(status_class.value for status_class in StatusClass)
+NOTIFICATIONS = "goal_notifications"
+
+_FIXTURE_INDEXES = [
+    IndexModel([("fixture_id", ASCENDING)], unique=True, name="fixture_id_unique"),
+    IndexModel([("match_date", ASCENDING)], name="match_date"),
+]
+_STAGED_INDEXES = [
+    IndexModel([("kickoff", ASCENDING)], name="kickoff"),
+    IndexModel([("last_checked", ASCENDING)], name="last_checked"),
+]
+_NOTIFICATION_INDEXES = [
+    IndexModel([("key", ASCENDING)], unique=True, name="key_unique"),
+    IndexModel([("state", ASCENDING), ("created_at", ASCENDING)], name="state_created_at"),
+    IndexModel([("goal_key", ASCENDING), ("kind", ASCENDING)], name="goal_key_kind"),
+    IndexModel([("fixture_id", ASCENDING)], name="fixture_id"),
+]
+
+_URI_PASSWORD = re.compile(r"^(?P<scheme>mongodb(?:\+srv)?://)(?P<user>[^:@/]+):(?P<password>[^@/]*)@")
+
+
+def mask_uri(uri: str) -> str:
+    """Return ``uri`` with its password replaced by ``***``, for logs and metadata."""
+    return _URI_PASSWORD.sub(lambda match: f"{match['scheme']}{match['user']}:***@", uri)
+
+
+def connect(
+    uri: str,
+    *,
+    app_name: str = "fixture_assets",
+    timeout_ms: int = 10_000,
+    event_listeners: Sequence[CommandListener] = (),
+) -> pymongo.MongoClient:
+    """Open a client that returns timezone-aware UTC datetimes."""
+    return pymongo.MongoClient(
+        uri,
+        appname=app_name,
+        tz_aware=True,
+        serverSelectionTimeoutMS=timeout_ms,
+        connectTimeoutMS=timeout_ms,
+        event_listeners=list(event_listeners),
+    )
+
+
+def ensure_indexes(database: Database) -> None:
+    """Create the indexes every upsert and query filter relies on. Idempotent."""
+    for name in FIXTURE_COLLECTIONS:
+        indexes = list(_FIXTURE_INDEXES)
+        if name == StatusClass.STAGED.value:
+            indexes += _STAGED_INDEXES
+        database[name].create_indexes(indexes)
+    database[NOTIFICATIONS].create_indexes(_NOTIFICATION_INDEXES)
