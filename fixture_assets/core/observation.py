@@ -32,6 +32,7 @@ class StoredFixture:
     goal_records: tuple[GoalRecord, ...]
     revision: int
     last_checked: datetime | None = None
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ one goal event would look like a goal withdrawn by the API.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -69,6 +70,7 @@ class _FieldError(ValueError):
     pass
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 # Real events are 3 levels deep. Deeper raw values are rejected before they
 # reach MongoDB, which refuses documents nested past 100 levels.
@@ -255,7 +257,7 @@ def _valid_utf8(value: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        return value.encode("utf-8", "replace").decode("utf-8")
+        return _SURROGATE.sub("\ufffd", value)
     return value
 
 

@@ -1,0 +1,106 @@
+"""Turn fetched fixtures into store writes: shared by the poll tick and discovery."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo import UpdateOne
+
+from fixture_assets.core.goals import GoalNotification, GoalRules
+from fixture_assets.core.models import Fixture
+from fixture_assets.core.observation import FixtureUpdate, StoredFixture, apply_observation
+from fixture_assets.store.notifications import insert_if_absent, notification_document
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PollSettings:
+    """Settings of the poll tick and of discovery."""
+
+    goal_rules: GoalRules = GoalRules()
+    # Staged fixtures kicking off within this many seconds are polled every tick.
+    kickoff_lead_seconds: int = 60
+    # Cadence of the refresh of staged fixtures before kick-off, which catches
+    # postponements and new kick-off times.
+    staged_refresh_minutes: int = 15
+    # Staged fixtures kicking off later than this are left to discovery.
+    staged_refresh_horizon_hours: int = 24
+    # Goals of fixtures that kicked off longer ago than this are recorded but
+    # not posted, so a backfill of past dates does not post old goals.
+    alert_max_age_hours: float = 24.0
+
+    def __post_init__(self) -> None:
+        for name in ("kickoff_lead_seconds", "staged_refresh_minutes", "staged_refresh_horizon_hours", "alert_max_age_hours"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise ValueError(f"PollSettings.{name} is {value!r}, expected a number of 0 or more")
+
+
+@dataclass(slots=True)
+class ObservedBatch:
+    updates: list[FixtureUpdate] = field(default_factory=list)
+    notification_writes: list[UpdateOne] = field(default_factory=list)
+    notifications: list[GoalNotification] = field(default_factory=list)
+    skipped_notifications: list[GoalNotification] = field(default_factory=list)
+
+    @property
+    def changed(self) -> list[FixtureUpdate]:
+        return [update for update in self.updates if update.changed]
+
+
+def observe_fixtures(
+    stored: Mapping[int, StoredFixture],
+    fixtures: Iterable[Fixture],
+    settings: PollSettings,
+    now: datetime,
+    log: logging.Logger | Any = logger,
+) -> ObservedBatch:
+    """Apply fetched fixtures to their stored state and build the notifications."""
+    batch = ObservedBatch()
+    max_age = timedelta(hours=settings.alert_max_age_hours)
+
+    for fixture in fixtures:
+        update = apply_observation(stored.get(fixture.id), fixture, settings.goal_rules)
+        batch.updates.append(update)
+        if update.ignored_reason:
+            log.warning(f"fixture {fixture.id}: poll ignored because {update.ignored_reason}")
+            continue
+        for event in update.ignored_events:
+            log.warning(
+                f"fixture {fixture.id}: goal event at {event.elapsed}' for team {event.team_id} names no team "
+                "of the fixture or no minute; it is not tracked"
+            )
+
+        historical = now - fixture.kickoff > max_age
+        for notification in update.notifications:
+            skip_reason = (
+                f"fixture kicked off more than {settings.alert_max_age_hours:g} h before the goal was seen"
+                if historical
+                else None
+            )
+            document = notification_document(notification, match_date=fixture.match_date, now=now, skip_reason=skip_reason)
+            batch.notification_writes.append(insert_if_absent(document))
+            (batch.skipped_notifications if skip_reason else batch.notifications).append(notification)
+    return batch
+
+
+def log_notifications(batch: ObservedBatch, log: logging.Logger | Any) -> None:
+    for notification in batch.notifications:
+        log.info(
+            f"fixture {notification.fixture_id}: {notification.kind.value} for goal {notification.goal_key} "
+            f"(team {notification.team_id}, {format_minute(notification.elapsed, notification.extra)}) is due"
+        )
+    if batch.skipped_notifications:
+        keys = ", ".join(notification.key for notification in batch.skipped_notifications)
+        log.info(f"recorded without posting, because the fixtures are historical: {keys}")
+
+
+def format_minute(elapsed: int | None, extra: int | None) -> str:
+    if elapsed is None:
+        return "?'"
+    return f"{elapsed}+{extra}'" if extra else f"{elapsed}'"
