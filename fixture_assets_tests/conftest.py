@@ -100,3 +100,12 @@ class CommandCounter(CommandListener):
 
 
 _DRIVER_COMMANDS = frozenset({"hello", "ismaster", "isMaster", "ping", "endSessions", "saslStart", "saslContinue"})
+
+
+# Replay server and API client fixtures, available to every test by name.
+from fixture_assets_tests.replay_fixtures import (  # noqa: E402, F401
+    demo_day,
+    demo_server,
+    make_api_client,
+    start_replay_server,
+)

@@ -66,6 +66,17 @@ def parse_fixture(item: Any) -> Fixture:
         raise InvalidFixtureError(fixture_id, "nested too deeply") from None
 
 
+def parse_events(items: Any, fixture_id: int | None = None) -> tuple[Event, ...]:
+    """Parse an ``events`` array, such as the ``response`` of ``GET /fixtures/events``.
+
+    Raises InvalidFixtureError naming ``fixture_id`` and the invalid field.
+    """
+    try:
+        return _events(items)
+    except _FieldError as error:
+        raise InvalidFixtureError(fixture_id, str(error)) from None
+
+
 class _FieldError(ValueError):
     pass
 

@@ -1,0 +1,234 @@
+"""The ``fixture-assets`` command line. Each subcommand is one ``_add_*`` and one ``run_*`` function."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+
+from fixture_assets.replay.archive_source import ArchiveSource
+from fixture_assets.replay.clock import VirtualClock
+from fixture_assets.replay.demo_day import DemoDaySource
+from fixture_assets.replay.protocol import ReplayInputError, ReplaySource
+from fixture_assets.replay.recorded_source import RecordedMatchSource
+from fixture_assets.replay.scenario_source import ScenarioSource
+from fixture_assets.replay.scripted_source import DEFAULT_KICKOFF_DELAY_MINUTES, DEFAULT_MINUTE_SECONDS
+from fixture_assets.replay.server import ReplayServer
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    return int(args.handler(args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fixture-assets",
+        description="Tools around the fixture_assets pipeline for API-Football v3.",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="Minimum level of the log lines written to stderr (default INFO).",
+    )
+    subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_replay_server_command(subcommands)
+    return parser
+
+
+def _add_replay_server_command(subcommands: argparse._SubParsersAction) -> None:
+    command = subcommands.add_parser(
+        "replay-server",
+        help="Serve recorded or scripted API-Football responses over HTTP on 127.0.0.1.",
+        description=(
+            "Start a local HTTP server that responds to GET /fixtures (ids, date, live) and GET /status as "
+            "API-Football v3 does, print its URL on one line, and run until Ctrl-C or SIGTERM."
+        ),
+    )
+
+    source = command.add_mutually_exclusive_group()
+    source.add_argument(
+        "--demo", action="store_true", help="Serve the demo match day shipped in the package (the default)."
+    )
+    source.add_argument("--scenario", type=Path, metavar="FILE", help="Serve a poll-by-poll scenario file.")
+    source.add_argument("--archive", type=Path, metavar="DIR", help="Serve a raw archive folder of *.jsonl.gz files.")
+    source.add_argument(
+        "--recorded",
+        type=Path,
+        metavar="FILE",
+        help="Play finished fixtures recorded with their events as live matches.",
+    )
+
+    command.add_argument(
+        "--archive-day",
+        action="append",
+        metavar="YYYY-MM-DD",
+        help="With --archive, read only this UTC day's file. Repeat the option for more days.",
+    )
+
+    command.add_argument("--host", default="127.0.0.1", help="Address to listen on (default 127.0.0.1).")
+    command.add_argument(
+        "--port", type=_port, default=0, help="TCP port to listen on. 0 picks a free port (default 0)."
+    )
+
+    command.add_argument(
+        "--speed",
+        type=_non_negative_float,
+        default=1.0,
+        help="With --scenario or --archive: virtual seconds per real second. 0 stops the clock (default 1).",
+    )
+    command.add_argument(
+        "--start",
+        type=_aware_datetime,
+        metavar="TIME",
+        help=(
+            "With --scenario or --archive: virtual start time, ISO 8601 with offset "
+            "(default: the time of the first recorded response)."
+        ),
+    )
+
+    command.add_argument(
+        "--minute-seconds",
+        type=_positive_float,
+        default=DEFAULT_MINUTE_SECONDS,
+        help=f"With --demo or --recorded: real seconds per match minute (default {DEFAULT_MINUTE_SECONDS:g}).",
+    )
+    command.add_argument(
+        "--kickoff-delay",
+        type=_non_negative_float,
+        default=DEFAULT_KICKOFF_DELAY_MINUTES,
+        metavar="MINUTES",
+        help=(
+            "With --demo or --recorded: real minutes from the next whole minute after the start to "
+            f"the first kick-off (default {DEFAULT_KICKOFF_DELAY_MINUTES:g})."
+        ),
+    )
+
+    command.set_defaults(handler=run_replay_server)
+
+
+def run_replay_server(args: argparse.Namespace) -> int:
+    """Serve until SIGINT or SIGTERM. Returns the process exit code."""
+    try:
+        source = _replay_source(args)
+    except ReplayInputError as error:
+        print(f"fixture-assets replay-server: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+    if not _is_loopback(args.host):
+        logger.warning("the replay server listens on %s, so other machines can reach its fake API", args.host)
+
+    clock = _replay_clock(args, source)
+    server = ReplayServer(source, host=args.host, port=args.port, clock=clock)
+    try:
+        server.start()
+    except OSError as error:
+        message = f"cannot listen on {args.host}:{args.port}: {error.strerror}"
+        print(f"fixture-assets replay-server: {message}", file=sys.stderr)
+        return EXIT_FAILED
+
+    stop = _stop_on_signals()
+    print(server.url, flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        server.stop()
+    return EXIT_OK
+
+
+def _replay_source(args: argparse.Namespace) -> ReplaySource:
+    if args.archive_day and args.archive is None:
+        raise ReplayInputError("--archive-day needs --archive DIR")
+    if args.scenario is not None:
+        return ScenarioSource.from_file(args.scenario)
+    if args.archive is not None:
+        return ArchiveSource(args.archive, days=args.archive_day)
+
+    options = {"minute_seconds": args.minute_seconds, "kickoff_delay_minutes": args.kickoff_delay}
+    if args.recorded is not None:
+        return RecordedMatchSource.from_file(args.recorded, **options)
+    return DemoDaySource(**options)
+
+
+def _replay_clock(args: argparse.Namespace, source: ReplaySource) -> VirtualClock:
+    # Demo and recorded matches have real kick-off times, so their clock runs at real speed.
+    if args.scenario is None and args.archive is None:
+        return VirtualClock(source.initial_time())
+    return VirtualClock(args.start or source.initial_time(), speed=args.speed)
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        logger.info("received %s, stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    return stop
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _port(text: str) -> int:
+    port = int(text)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is outside 0-65535")
+    return port
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} must be a finite number greater than 0")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} must be a finite number, 0 or more")
+    return value
+
+
+def _aware_datetime(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 time such as 2024-02-19T21:06:00+00:00"
+        ) from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset: add one, such as +00:00")
+    return moment.astimezone(UTC)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
