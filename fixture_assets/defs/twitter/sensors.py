@@ -1,0 +1,175 @@
+"""``goal_notification_sensor``: request one ``twitter_job`` run per due goal notification.
+
+Each tick moves due notifications to requested and returns one RunRequest
+each, with the notification key as run key and as the only run config.
+
+A notification can stay requested with no run behind it: the daemon can
+stop between this tick's MongoDB update and the run launch, or
+DAGSTER_HOME can be wiped. Once ``recovery_delay_seconds`` have passed
+since the last request and this Dagster instance has no run with that run
+key, the sensor requests it again. The run's claim in MongoDB keeps that
+from posting twice. A notification whose run exists is never requested
+again, even when that run failed, because Dagster skips a run key it has
+seen. Failed runs rely on the op's retry policy instead.
+"""
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from dagster import (
+    DefaultSensorStatus,
+    JobDefinition,
+    RunRequest,
+    RunsFilter,
+    SensorDefinition,
+    SensorEvaluationContext,
+    SkipReason,
+    sensor,
+)
+from pymongo.database import Database
+
+from fixture_assets.defs.resources import MongoResource
+from fixture_assets.defs.twitter.jobs import twitter_job
+from fixture_assets.store import notifications as store
+from fixture_assets.store.database import FIXTURE_COLLECTIONS
+from fixture_assets.twitter.messages import format_minute
+
+# The tag Dagster puts the run key in (dagster._core.storage.tags.RUN_KEY_TAG).
+RUN_KEY_TAG = "dagster/run_key"
+TAG_PREFIX = "fixture_assets/"
+# Longer names are cut in tags. 63 is Dagster's limit for strict tag values,
+# which run tags need not follow, but longer values clutter the run list.
+_MAX_TAG_VALUE_LENGTH = 63
+
+DEFAULT_INTERVAL_SECONDS = 15
+DEFAULT_RECOVERY_DELAY_SECONDS = 300
+# Notifications handled per tick, so one tick stays well under Dagster's 60 s limit.
+DEFAULT_BATCH_SIZE = 50
+
+
+def build_goal_notification_sensor(
+    *,
+    job: JobDefinition = twitter_job,
+    name: str = "goal_notification_sensor",
+    interval_seconds: int = DEFAULT_INTERVAL_SECONDS,
+    recovery_delay_seconds: float = DEFAULT_RECOVERY_DELAY_SECONDS,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    default_status: DefaultSensorStatus = DefaultSensorStatus.RUNNING,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> SensorDefinition:
+    """Build the sensor. ``recovery_delay_seconds`` is how long a requested notification may lack a run."""
+
+    @sensor(
+        name=name,
+        job=job,
+        minimum_interval_seconds=interval_seconds,
+        default_status=default_status,
+        description="Requests one twitter_job run per goal notification in state due, and re-requests "
+        "notifications left requested without a run.",
+    )
+    def goal_notification_sensor(
+        context: SensorEvaluationContext, mongo: MongoResource
+    ) -> list[RunRequest] | SkipReason:
+        database = mongo.get_database()
+        now = clock()
+        stale = store.find_stale_requested(
+            database, requested_before=now - timedelta(seconds=recovery_delay_seconds), limit=batch_size
+        )
+        due = store.find_due(database, limit=batch_size)
+        fixtures = _load_fixtures(database, {item["fixture_id"] for item in [*stale, *due]})
+
+        run_requests = _recover(context, database, stale, fixtures, now)
+        for notification in due:
+            if not store.mark_requested(database, notification["key"], now=now):
+                context.log.warning(
+                    f"notification {notification['key']} left state due during the tick; not requested"
+                )
+                continue
+            run_requests.append(_run_request(notification, fixtures.get(notification["fixture_id"])))
+            context.log.info(f"requested a twitter_job run for notification {notification['key']}")
+
+        if run_requests:
+            return run_requests
+        with_runs = f"; {len(stale)} stale requested notifications already have runs" if stale else ""
+        return SkipReason(
+            f"no goal notification is due, and none has waited in state requested for more than "
+            f"{recovery_delay_seconds:.0f} s without a run{with_runs}"
+        )
+
+    return goal_notification_sensor
+
+
+goal_notification_sensor = build_goal_notification_sensor()
+
+
+def _recover(
+    context: SensorEvaluationContext,
+    database: Database,
+    stale: list[dict[str, Any]],
+    fixtures: Mapping[int, Mapping[str, Any]],
+    now: datetime,
+) -> list[RunRequest]:
+    run_requests = []
+    for notification in stale:
+        key = notification["key"]
+        if context.instance.get_runs(filters=RunsFilter(tags={RUN_KEY_TAG: key}), limit=1):
+            store.mark_run_seen(database, key, now=now)
+            continue
+        if not store.renew_request(database, key, previous_requested_at=notification["requested_at"], now=now):
+            continue
+        context.log.warning(
+            f"notification {key} was requested at {notification['requested_at']} but this Dagster instance "
+            "has no run for it; requesting it again"
+        )
+        run_requests.append(_run_request(notification, fixtures.get(notification["fixture_id"])))
+    return run_requests
+
+
+def _run_request(notification: Mapping[str, Any], fixture: Mapping[str, Any] | None) -> RunRequest:
+    key = notification["key"]
+    return RunRequest(
+        run_key=key,
+        run_config={"ops": {"deliver_goal_notification": {"config": {"notification_key": key}}}},
+        tags=run_tags(notification, fixture),
+    )
+
+
+def run_tags(notification: Mapping[str, Any], fixture: Mapping[str, Any] | None) -> dict[str, str]:
+    """Build the run's tags: fixture id, kind, goal, teams, minute and scorer. No secrets."""
+    tags = {
+        "fixture_id": str(notification["fixture_id"]),
+        "kind": str(notification["kind"]),
+        "goal_key": str(notification["goal_key"]),
+        "minute": format_minute(notification["elapsed"], notification.get("extra")),
+    }
+    if fixture is not None:
+        teams = fixture.get("teams") or {}
+        home = (teams.get("home") or {}).get("name") or "?"
+        away = (teams.get("away") or {}).get("name") or "?"
+        tags["teams"] = f"{home} v {away}"
+        record = next(
+            (item for item in fixture.get("goal_records") or () if item.get("key") == notification["goal_key"]),
+            None,
+        )
+        tags["scorer"] = (record or {}).get("player_name") or "unknown"
+    return {TAG_PREFIX + name: _tag_value(value) for name, value in tags.items()}
+
+
+def _tag_value(value: str) -> str:
+    value = " ".join(value.split())
+    if len(value) <= _MAX_TAG_VALUE_LENGTH:
+        return value
+    return value[: _MAX_TAG_VALUE_LENGTH - 1] + "…"
+
+
+def _load_fixtures(database: Database, fixture_ids: Iterable[int]) -> dict[int, Mapping[str, Any]]:
+    ids = list(fixture_ids)
+    if not ids:
+        return {}
+    fixtures: dict[int, Mapping[str, Any]] = {}
+    projection = {"_id": 0, "fixture_id": 1, "teams": 1, "goal_records": 1}
+    for name in FIXTURE_COLLECTIONS:
+        for document in database[name].find({"fixture_id": {"$in": ids}}, projection):
+            fixtures[document["fixture_id"]] = document
+    return fixtures
