@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import logging
+import os
 import signal
 import sys
 import threading
@@ -13,7 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
+from fixture_assets.dev_stack import DevOptions, run_dev_stack
 from fixture_assets.replay.archive_source import ArchiveSource
+from fixture_assets.replay.command import replay_files
 from fixture_assets.replay.clock import VirtualClock
 from fixture_assets.replay.demo_day import DemoDaySource
 from fixture_assets.replay.protocol import ReplayInputError, ReplaySource
@@ -32,9 +35,8 @@ EXIT_USAGE = 2
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    level = args.log_level or args.default_log_level
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     return int(args.handler(args))
 
 
@@ -45,13 +47,89 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--log-level",
-        default="INFO",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="Minimum level of the log lines written to stderr (default INFO).",
+        help="Minimum level of the log lines written to stderr (default INFO; WARNING for replay).",
     )
+    parser.set_defaults(default_log_level="INFO")
     subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_replay_server_command(subcommands)
+    _add_replay_command(subcommands)
+    _add_dev_command(subcommands)
     return parser
+
+
+def _add_replay_command(subcommands: argparse._SubParsersAction) -> None:
+    command = subcommands.add_parser(
+        "replay",
+        help="Run scenario files through discovery and the poll tick and report the decisions.",
+        description=(
+            "Run each scenario through discovery and one poll tick per poll, against a replay server and a fresh "
+            "MongoDB database (SecantusDB unless MONGO_URI is set). Prints the report in the shape of the "
+            "scenario's expect: one JSON object for one file, or an object keyed by file for several."
+        ),
+    )
+    command.add_argument("files", nargs="+", type=Path, metavar="FILE", help="Scenario JSON files.")
+    command.add_argument(
+        "--check",
+        action="store_true",
+        help="Compare each report with the file's expect, print one line per file, and exit 1 on any mismatch.",
+    )
+    command.set_defaults(handler=run_replay_command, default_log_level="WARNING")
+
+
+def run_replay_command(args: argparse.Namespace) -> int:
+    return replay_files(args.files, check=args.check, mongo_uri=os.environ.get("MONGO_URI"))
+
+
+def _add_dev_command(subcommands: argparse._SubParsersAction) -> None:
+    command = subcommands.add_parser(
+        "dev",
+        help="Start SecantusDB, the demo replay server and dagster dev (what make dev runs).",
+        description=(
+            "Start the local stack on 127.0.0.1: SecantusDB unless MONGO_URI is set, the demo replay server "
+            "unless API_FOOTBALL_KEY or API_FOOTBALL_BASE_URL is set, and dagster dev with a persistent "
+            "DAGSTER_HOME. Ctrl-C stops every process it started."
+        ),
+    )
+    command.add_argument("--host", default="127.0.0.1", help="Address of the Dagster webserver (default 127.0.0.1).")
+    command.add_argument("--port", type=_port, default=3000, help="Port of the Dagster webserver (default 3000).")
+    command.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(".data"),
+        help="Folder for the MongoDB data and DAGSTER_HOME (default .data).",
+    )
+    command.add_argument(
+        "--minute-seconds",
+        type=_positive_float,
+        default=DEFAULT_MINUTE_SECONDS,
+        help=f"Real seconds per match minute of the demo day (default {DEFAULT_MINUTE_SECONDS:g}).",
+    )
+    command.add_argument(
+        "--kickoff-delay",
+        type=_non_negative_float,
+        default=DEFAULT_KICKOFF_DELAY_MINUTES,
+        metavar="MINUTES",
+        help=f"Real minutes from the start to the demo day's first kick-off (default {DEFAULT_KICKOFF_DELAY_MINUTES:g}).",
+    )
+    command.set_defaults(handler=run_dev_command)
+
+
+def run_dev_command(args: argparse.Namespace) -> int:
+    if not _is_loopback(args.host):
+        logger.warning("the Dagster webserver listens on %s, so other machines can reach it", args.host)
+    options = DevOptions(
+        project_dir=Path.cwd(),
+        data_dir=args.data_dir.resolve(),
+        host=args.host,
+        port=args.port,
+        minute_seconds=args.minute_seconds,
+        kickoff_delay_minutes=args.kickoff_delay,
+    )
+    if not (options.project_dir / "workspace.yaml").is_file():
+        print("fixture-assets dev: run it from the repository root, where workspace.yaml is", file=sys.stderr)
+        return EXIT_USAGE
+    return run_dev_stack(options)
 
 
 def _add_replay_server_command(subcommands: argparse._SubParsersAction) -> None:

@@ -78,9 +78,8 @@ def discover_match_date(
 ) -> FixtureBatchResult:
     """Discover and store the fixtures of ``match_date`` (UTC). Raises FootballApiError."""
     page = client.fixtures_by_date(match_date)
+    # The client has logged each rejected fixture with its id.
     result = FixtureBatchResult(match_date, requests=page.requests, quota=page.quota, rejected=len(page.rejected))
-    for rejected in page.rejected:
-        log.warning(f"discovery of {match_date}: skipping {rejected}")
 
     # The date query covers every league in one request; filtering here costs
     # no quota, while a request per configured league would.
@@ -125,7 +124,7 @@ def refresh_match_date(
     batch = client.fixtures_by_ids([stored.fixture_id for stored in due])
     result.requests, result.quota, result.failures = batch.requests, batch.quota, batch.failures
     result.rejected = len(batch.rejected)
-    _log_batch_problems(match_date, batch.failures, batch.rejected, log)
+    _log_failures(match_date, batch.failures, log)
     _observe_and_write(store, loaded, batch.fixtures, result, settings, now, log, None)
     return result
 
@@ -151,7 +150,7 @@ def _fetch_with_events(
     result.quota = batch.quota or result.quota
     result.failures = batch.failures
     result.rejected += len(batch.rejected)
-    _log_batch_problems(result.match_date, batch.failures, batch.rejected, log)
+    _log_failures(result.match_date, batch.failures, log)
 
     # An in-play fixture whose events could not be fetched is stored from the
     # date query; the next poll tick fetches its events and alerts its goals.
@@ -184,9 +183,7 @@ def _observe_and_write(
     result.skipped_notifications = observed.skipped_notifications
 
 
-def _log_batch_problems(match_date: str, failures: Sequence[ChunkFailure], rejected: Sequence[Any], log: logging.Logger | Any) -> None:
+def _log_failures(match_date: str, failures: Sequence[ChunkFailure], log: logging.Logger | Any) -> None:
     for failure in failures:
         ids = "-".join(str(fixture_id) for fixture_id in failure.ids)
         log.error(f"{match_date}: fetching fixtures {ids} failed: {failure.error} They keep their stored state.")
-    for item in rejected:
-        log.warning(f"{match_date}: skipping {item}")

@@ -32,7 +32,7 @@ class PollSettings:
     staged_refresh_horizon_hours: int = 24
     # Goals of fixtures that kicked off longer ago than this are recorded but
     # not posted, so a backfill of past dates does not post old goals.
-    alert_max_age_hours: float = 24.0
+    alert_max_age_hours: float = 48.0
 
     def __post_init__(self) -> None:
         for name in ("kickoff_lead_seconds", "staged_refresh_minutes", "staged_refresh_horizon_hours", "alert_max_age_hours"):

@@ -51,9 +51,9 @@ class PollerState:
         if fault.count in _REPEAT_LOG_AT or fault.count % _REPEAT_LOG_EVERY == 0:
             log.error(f"{message} (repeated {fault.count} times since {fault.first_at.isoformat()})")
 
-    def clear_faults(self, keep: set[str], log: logging.Logger | Any) -> None:
-        """Forget the faults not seen this tick, logging how long each one lasted."""
-        for key in [key for key in self.faults if key not in keep]:
+    def clear_faults(self, prefix: str, keep: set[str], log: logging.Logger | Any) -> None:
+        """Forget the faults under ``prefix`` not seen this tick, logging how long each one lasted."""
+        for key in [key for key in self.faults if key.startswith(prefix) and key not in keep]:
             fault = self.faults.pop(key)
             if fault.count > 1:
                 log.info(f"resolved after {fault.count} occurrences since {fault.first_at.isoformat()}: {key}")

@@ -94,9 +94,8 @@ def run_tick(
 
     batch = _fetch(client, sorted(loaded.by_id), state)
     result.requests, result.quota, result.failures = batch.requests, batch.quota, batch.failures
+    # The client has logged each rejected fixture with its id.
     result.rejected = len(batch.rejected)
-    for rejected in batch.rejected:
-        log.warning(f"skipping {rejected}; the fixture keeps its stored state")
     fatal = _handle_failures(batch.failures, state, now, log)
 
     requested = set(loaded.by_id)
@@ -168,7 +167,7 @@ def _handle_failures(
     for failure in failures:
         action = failure.error.action
         ids = "-".join(str(fixture_id) for fixture_id in failure.ids)
-        key = f"{type(failure.error).__name__} for fixtures {ids}"
+        key = f"api:{type(failure.error).__name__} for fixtures {ids}"
         seen.add(key)
 
         if action is ErrorAction.PAUSE_UNTIL_MIDNIGHT_UTC:
@@ -185,5 +184,5 @@ def _handle_failures(
         if action is ErrorAction.FAIL:
             fatal = fatal or failure
 
-    state.clear_faults(seen, log)
+    state.clear_faults("api:", seen, log)
     return fatal

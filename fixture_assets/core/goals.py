@@ -344,3 +344,17 @@ def _sorted_events(events: Iterable[Event]) -> list[Event]:
 
 def _minute(elapsed: int, extra: int | None) -> int:
     return elapsed + (extra or 0)
+
+
+def score_mismatch(team_scores: dict[int, int | None], records: Sequence[GoalRecord]) -> str | None:
+    """Describe how the confirmed goals disagree with the API's score, or return None.
+
+    A null score counts as 0, as before kick-off. Shoot-out kicks are never
+    goal records and the API's ``goals`` leaves them out too.
+    """
+    differences = []
+    for team_id, score in team_scores.items():
+        confirmed = sum(1 for record in records if record.team_id == team_id and record.state is GoalState.CONFIRMED)
+        if confirmed != (score or 0):
+            differences.append(f"team {team_id}: score {score or 0}, confirmed goals {confirmed}")
+    return "; ".join(differences) or None

@@ -12,6 +12,7 @@ from pymongo.database import Database
 from fixture_assets.store.database import connect, ensure_indexes, mask_uri
 
 _clients: dict[str, pymongo.MongoClient] = {}
+_indexed: set[tuple[str, str]] = set()
 _clients_lock = threading.Lock()
 
 
@@ -32,8 +33,10 @@ class MongoResource(ConfigurableResource):
             client = _clients.get(self.uri)
             if client is None:
                 client = connect(self.uri)
-                ensure_indexes(client[self.database])
                 _clients[self.uri] = client
+            if (self.uri, self.database) not in _indexed:
+                ensure_indexes(client[self.database])
+                _indexed.add((self.uri, self.database))
             return client
 
     def get_database(self) -> Database:

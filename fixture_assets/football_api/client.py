@@ -230,8 +230,8 @@ class FootballApiClient:
         except FootballApiError as error:
             if isinstance(error, _ACCOUNT_ERRORS):
                 latch.set(error)
-            level = logging.ERROR if isinstance(error, AuthenticationError) else logging.WARNING
-            logger.log(level, "chunk of %d fixture ids failed and was skipped: %s", len(chunk), error)
+            # The caller gets the failure and logs it once, with what it does next.
+            logger.debug("chunk of %d fixture ids failed: %s", len(chunk), error)
             result.failure = ChunkFailure(chunk, error)
         return result
 

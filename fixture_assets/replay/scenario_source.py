@@ -137,11 +137,19 @@ class ScenarioSource(FixturesApiSource):
 
     def fixtures_by_date(self, query: DateQuery, params: Mapping[str, str], now: datetime) -> ApiResponse:
         discovery = self._discovery
-        if isinstance(discovery, dict):
-            if discovery.get("errors") not in ([], {}, None):
-                return ApiResponse(200, discovery, JSON_HEADERS)
-            return self.ok(params, query.select(discovery.get("response") or []), now)
+        if isinstance(discovery, dict) and discovery.get("errors") not in ([], {}, None):
+            return ApiResponse(200, discovery, JSON_HEADERS)
+        return self.ok(params, query.select(self.discovery_items()), now)
 
+    def discovery_items(self) -> list[Any]:
+        """Return every fixture item that ``date=`` requests are answered from, before date filtering.
+
+        That is the ``discovery`` envelope's response when the scenario has
+        one, else the fixtures of the first successful poll without events.
+        """
+        discovery = self._discovery
+        if isinstance(discovery, dict):
+            return list(discovery.get("response") or [])
         first_success = next((poll for poll in self.polls if poll.succeeded), None)
         items = first_success.body["response"] if first_success is not None else []
-        return self.ok(params, query.select(without_events(item) for item in items), now)
+        return [without_events(item) for item in items]

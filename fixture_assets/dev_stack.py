@@ -1,0 +1,137 @@
+"""The local stack behind ``make dev``: embedded defaults around ``dagster dev``.
+
+Each real service replaces its embedded default on its own: ``MONGO_URI``
+skips SecantusDB, ``API_FOOTBALL_KEY`` (or ``API_FOOTBALL_BASE_URL``) skips
+the demo replay server, and the X credentials turn off the dry run. Every
+process started here binds to 127.0.0.1 unless ``--host`` says otherwise, and
+is stopped again on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from fixture_assets.football_api import API_KEY_ENV, BASE_URL_ENV
+from fixture_assets.replay.clock import VirtualClock
+from fixture_assets.replay.demo_day import DemoDaySource
+from fixture_assets.replay.server import ReplayServer
+from fixture_assets.store.database import mask_uri
+from fixture_assets.store.embedded_server import EmbeddedMongo
+
+logger = logging.getLogger(__name__)
+
+# dagster dev stops its webserver, daemon and code server within about a
+# second of SIGINT; this bounds the wait before the group is killed.
+_DAGSTER_STOP_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class DevOptions:
+    project_dir: Path
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 3000
+    minute_seconds: float = 5.0
+    kickoff_delay_minutes: float = 2.0
+
+
+def run_dev_stack(options: DevOptions) -> int:
+    """Start the stack, run ``dagster dev`` until it exits or Ctrl-C, stop everything. Returns an exit code."""
+    environment = dict(os.environ)
+    stop = _stop_requested()
+
+    with ExitStack() as services:
+        if not environment.get("MONGO_URI"):
+            mongo = EmbeddedMongo(
+                options.data_dir / "mongo", host="127.0.0.1", log_path=options.data_dir / "mongo.log"
+            ).start()
+            services.callback(mongo.stop)
+            environment["MONGO_URI"] = mongo.uri
+        logger.info("MongoDB: %s", mask_uri(environment["MONGO_URI"]))
+
+        if not environment.get(API_KEY_ENV) and not environment.get(BASE_URL_ENV):
+            source = DemoDaySource(minute_seconds=options.minute_seconds, kickoff_delay_minutes=options.kickoff_delay_minutes)
+            replay = ReplayServer(source, host="127.0.0.1", clock=VirtualClock(source.initial_time())).start()
+            services.callback(replay.stop)
+            environment[BASE_URL_ENV] = replay.url
+            logger.info("football API: demo replay server at %s (%s)", replay.url, source.description)
+        else:
+            logger.info("football API: %s", environment.get(BASE_URL_ENV) or "the real API-Football")
+
+        environment["DAGSTER_HOME"] = str(_prepare_dagster_home(options))
+        environment["DAGSTER_DISABLE_TELEMETRY"] = "1"
+        return _run_dagster_dev(options, environment, stop)
+
+
+def _prepare_dagster_home(options: DevOptions) -> Path:
+    """Create a DAGSTER_HOME that survives restarts, so sensor cursors and run keys persist."""
+    home = options.data_dir / "dagster"
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(options.project_dir / "dagster.yaml", home / "dagster.yaml")
+    return home
+
+
+def _run_dagster_dev(options: DevOptions, environment: dict[str, str], stop: threading.Event) -> int:
+    command = [
+        _dagster_executable(),
+        "dev",
+        "--host",
+        options.host,
+        "--port",
+        str(options.port),
+        "--workspace",
+        str(options.project_dir / "workspace.yaml"),
+    ]
+    logger.info("starting dagster dev on http://%s:%d", options.host, options.port)
+    # Its own process group: dagster dev ignores SIGINT when started without
+    # job control, and SIGINT to the whole group stops its children too.
+    process = subprocess.Popen(command, cwd=options.project_dir, env=environment, start_new_session=True)
+    try:
+        while process.poll() is None and not stop.wait(0.5):
+            pass
+    finally:
+        _stop_process_group(process)
+    logger.info("dagster dev stopped with exit code %s", process.returncode)
+    return 0 if stop.is_set() else int(process.returncode or 0)
+
+
+def _stop_process_group(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    logger.info("stopping dagster dev (process group %d)", process.pid)
+    try:
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=_DAGSTER_STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        logger.warning("dagster dev did not stop within %.0f s; killing its process group", _DAGSTER_STOP_TIMEOUT_S)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    except ProcessLookupError:
+        pass
+
+
+def _dagster_executable() -> str:
+    beside = Path(sys.executable).parent / "dagster"
+    return str(beside) if beside.exists() else (shutil.which("dagster") or "dagster")
+
+
+def _stop_requested() -> threading.Event:
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        logger.info("received %s, stopping the dev stack", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    return stop
