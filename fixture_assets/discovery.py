@@ -176,7 +176,7 @@ def _observe_and_write(
     step_hook: StepHook | None,
 ) -> None:
     observed = observe_fixtures(loaded.by_id, fixtures, settings, now, log)
-    store.write(observed.updates, observed.notification_writes, now, stale_copies=loaded.stale_copies, step_hook=step_hook)
+    store.write(observed.writes, observed.notification_writes, now, stale_copies=loaded.stale_copies, step_hook=step_hook)
     log_notifications(observed, log)
     result.updates = observed.updates
     result.notifications = observed.notifications

@@ -36,6 +36,9 @@ class PollerState:
     # Fixture ids that a recent answer lacked. They are fetched in requests of
     # their own, so one missing id cannot block the 19 fixtures sharing its chunk.
     missing_ids: tuple[int, ...] = ()
+    # The fixtures the next tick is expected to track. Their requests start
+    # while MongoDB is still answering which fixtures are tracked.
+    expected_ids: tuple[int, ...] = ()
     faults: dict[str, FaultCount] = field(default_factory=dict)
 
     def record_fault(self, key: str, message: str, now: datetime, log: logging.Logger | Any) -> None:
@@ -63,6 +66,7 @@ class PollerState:
             {
                 "paused_until": self.paused_until.isoformat() if self.paused_until else None,
                 "missing_ids": list(self.missing_ids),
+                "expected_ids": list(self.expected_ids),
                 "faults": {
                     key: {"count": fault.count, "first_at": fault.first_at.isoformat(), "last_message": fault.last_message}
                     for key, fault in self.faults.items()
@@ -81,6 +85,7 @@ class PollerState:
             return cls(
                 paused_until=datetime.fromisoformat(data["paused_until"]) if data.get("paused_until") else None,
                 missing_ids=tuple(int(value) for value in data.get("missing_ids", ())),
+                expected_ids=tuple(int(value) for value in data.get("expected_ids", ())),
                 faults={
                     key: FaultCount(int(value["count"]), datetime.fromisoformat(value["first_at"]), str(value["last_message"]))
                     for key, value in data.get("faults", {}).items()

@@ -15,17 +15,12 @@ from typing import Any
 
 from fixture_assets.core.goals import GoalNotification
 from fixture_assets.core.observation import FixtureUpdate
-from fixture_assets.football_api import (
-    ChunkFailure,
-    ErrorAction,
-    FootballApiClient,
-    IdsBatch,
-    MissingFixturesError,
-    Quota,
-)
+from fixture_assets.core.status import StatusClass
+from fixture_assets.fetching import fetch_while_loading, still_missing
+from fixture_assets.football_api import ChunkFailure, ErrorAction, FootballApiClient, Quota
 from fixture_assets.observe import PollSettings, log_notifications, observe_fixtures
 from fixture_assets.poller_state import PollerState, next_utc_midnight
-from fixture_assets.store.fixtures import FixtureStore, StepHook, TrackingWindow
+from fixture_assets.store.fixtures import FixtureStore, LoadedFixtures, StepHook, TrackingWindow
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +43,6 @@ class TickResult:
     skipped_notifications: list[GoalNotification] = field(default_factory=list)
     failures: list[ChunkFailure] = field(default_factory=list)
     rejected: int = 0
-    mongo_commands: int = 0
 
     @property
     def changed(self) -> list[FixtureUpdate]:
@@ -86,33 +80,37 @@ def run_tick(
         )
         return result
 
-    loaded = store.load_tracked(_window(settings, now))
+    window = _window(settings, now)
+    loaded, batch = fetch_while_loading(
+        client, lambda: store.load_tracked(window), state.expected_ids, state.missing_ids
+    )
     result.tracked = len(loaded.by_id)
     if not loaded.by_id:
+        state.expected_ids = ()
+        result.requests = batch.requests
         result.skip_reason = "no fixture is live, kicking off within a minute, or due for its staged refresh"
         return result
 
-    batch = _fetch(client, sorted(loaded.by_id), state)
+    state.missing_ids = still_missing(batch, state.missing_ids)
     result.requests, result.quota, result.failures = batch.requests, batch.quota, batch.failures
     # The client has logged each rejected fixture with its id.
     result.rejected = len(batch.rejected)
     fatal = _handle_failures(batch.failures, state, now, log)
 
-    requested = set(loaded.by_id)
-    observed = observe_fixtures(loaded.by_id, (f for f in batch.fixtures if f.id in requested), settings, now, log)
-    summary = store.write(
-        observed.updates,
+    observed = observe_fixtures(loaded.by_id, batch.fixtures, settings, now, log)
+    store.write(
+        observed.writes,
         observed.notification_writes,
         now,
         stale_copies=loaded.stale_copies,
         step_hook=step_hook,
     )
     log_notifications(observed, log)
+    state.expected_ids = _expected_next(loaded, observed.updates, window)
 
     result.updates = observed.updates
     result.notifications = observed.notifications
     result.skipped_notifications = observed.skipped_notifications
-    result.mongo_commands = 1 + summary.commands + (1 if summary.commands else 0)
     if fatal is not None:
         raise PollFailedError(str(fatal.error)) from fatal.error
     return result
@@ -137,25 +135,26 @@ def _paused(state: PollerState, now: datetime, log: logging.Logger | Any) -> boo
     return False
 
 
-def _fetch(client: FootballApiClient, fixture_ids: list[int], state: PollerState) -> IdsBatch:
-    """Fetch the fixtures, with the ids that a recent answer lacked in requests of their own."""
-    previously_missing = set(state.missing_ids)
-    isolated = [fixture_id for fixture_id in fixture_ids if fixture_id in previously_missing]
-    regular = [fixture_id for fixture_id in fixture_ids if fixture_id not in previously_missing]
-    batch = client.fixtures_by_ids(regular) if regular else IdsBatch([], [], [], None, 0)
-    for fixture_id in isolated:
-        alone = client.fixtures_by_ids([fixture_id])
-        batch.fixtures += alone.fixtures
-        batch.rejected += alone.rejected
-        batch.failures += alone.failures
-        batch.requests += alone.requests
-        batch.quota = alone.quota or batch.quota
+def _expected_next(loaded: LoadedFixtures, updates: list[FixtureUpdate], window: TrackingWindow) -> tuple[int, ...]:
+    """Predict the fixtures the next tick tracks: live ones, and staged ones about to kick off."""
+    collections = {fixture_id: stored.collection for fixture_id, stored in loaded.by_id.items()}
+    statuses = {fixture_id: stored.status for fixture_id, stored in loaded.by_id.items()}
+    kickoffs = {fixture_id: stored.kickoff for fixture_id, stored in loaded.by_id.items()}
+    for update in updates:
+        if update.ignored_reason is None:
+            collections[update.fixture.id] = update.collection
+            statuses[update.fixture.id] = update.fixture.status.short
+            kickoffs[update.fixture.id] = update.fixture.kickoff
 
-    missing = {fixture_id for failure in batch.failures if isinstance(failure.error, MissingFixturesError) for fixture_id in failure.error.missing_ids}
-    # An isolated id leaves isolation once it is answered again.
-    answered = {fixture.id for fixture in batch.fixtures}
-    state.missing_ids = tuple(sorted(missing | (set(isolated) - answered)))
-    return batch
+    next_kickoff_limit = window.now + window.kickoff_lead + timedelta(minutes=1)
+    return tuple(
+        sorted(
+            fixture_id
+            for fixture_id, collection in collections.items()
+            if collection is StatusClass.LIVE
+            or (collection is StatusClass.STAGED and statuses[fixture_id] == "NS" and kickoffs[fixture_id] <= next_kickoff_limit)
+        )
+    )
 
 
 def _handle_failures(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fixture_assets.core.goals import (
     GoalRecord,
@@ -206,3 +208,33 @@ def test_rules_reject_invalid_values(field, value):
 
 def test_notification_kinds_are_strings():
     assert NotificationKind("cancelled") is NotificationKind.CANCELLED
+
+
+_minutes = st.integers(min_value=1, max_value=120)
+_events = st.lists(
+    st.builds(lambda team, minute, extra, player: goal(team, minute, extra, player=player),
+              st.sampled_from([HOME, AWAY]), _minutes, st.one_of(st.none(), st.integers(1, 5)), st.integers(1, 30)),
+    max_size=8,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(first=_events, second=_events, home=st.integers(0, 6), away=st.integers(0, 6))
+def test_repeated_poll_is_idempotent(first, second, home, away):
+    records = poll((), first, home, away).records
+    after = poll(records, second, home, away)
+    again = poll(after.records, second, home, away)
+
+    if not any(record.absent_polls for record in after.records):
+        assert again.notifications == ()
+        assert again.records == after.records
+
+
+@settings(max_examples=200, deadline=None)
+@given(events=_events, home=st.integers(0, 6), away=st.integers(0, 6))
+def test_alerts_never_exceed_score(events, home, away):
+    result = poll((), events, home, away)
+    alerted = [notification.team_id for notification in result.notifications]
+
+    assert alerted.count(HOME) <= home
+    assert alerted.count(AWAY) <= away

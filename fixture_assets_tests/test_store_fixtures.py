@@ -208,21 +208,38 @@ def test_tracked_set_rules(mongo_db):
     assert sorted(later_tracked) == [1, 2, 3, 4]
 
 
-def test_unchanged_poll_writes_clock_only(mongo_db):
+def test_clock_only_poll_written_when_due(mongo_db):
     store = FixtureStore(mongo_db)
     seed(store, [raw(1, "1H", home_goals=1, goal_minutes=(5,))])
     before = mongo_db.live_fixtures.find_one({"fixture_id": 1})
-
     later = raw(1, "1H", home_goals=1, goal_minutes=(5,))
     later["fixture"]["status"]["elapsed"] = 31
-    loaded, batch = poll(store, [later], NOW + timedelta(minutes=1))
-    store.write(batch.updates, batch.notification_writes, NOW + timedelta(minutes=1))
+
+    written_at = []
+    for minute in range(1, 11):
+        now = NOW + timedelta(minutes=minute)
+        loaded, batch = poll(store, [later], now)
+        store.write(batch.writes, batch.notification_writes, now)
+        if batch.writes:
+            written_at.append(minute)
     after = mongo_db.live_fixtures.find_one({"fixture_id": 1})
 
     assert not batch.updates[0].changed
+    assert len(written_at) == 1
     assert after["status"]["elapsed"] == 31
     assert after["updated_at"] == before["updated_at"]
-    assert after["last_checked"] > before["last_checked"]
+    assert after["last_checked"] == NOW + timedelta(minutes=written_at[0])
+
+
+def test_staged_refresh_always_written(mongo_db):
+    store = FixtureStore(mongo_db)
+    seed(store, [raw(1, "NS", kickoff=NOW + timedelta(hours=3))])
+    now = NOW + timedelta(minutes=15)
+
+    loaded, batch = poll(store, [raw(1, "NS", kickoff=NOW + timedelta(hours=3))], now)
+    store.write(batch.writes, batch.notification_writes, now)
+
+    assert mongo_db.staged_fixtures.find_one({"fixture_id": 1})["last_checked"] == now
 
 
 def test_goal_rules_roundtrip(mongo_db):
