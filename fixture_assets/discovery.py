@@ -20,6 +20,7 @@ from fixture_assets.core.observation import FixtureUpdate, StoredFixture
 from fixture_assets.core.status import StatusClass, status_class
 from fixture_assets.football_api import ChunkFailure, FootballApiClient, Quota
 from fixture_assets.observe import PollSettings, log_notifications, observe_fixtures
+from fixture_assets.store.discoveries import record_discovery
 from fixture_assets.store.fixtures import FixtureStore, LoadedFixtures, StepHook
 
 logger = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ def discover_match_date(
 
     fetched = _fetch_with_events(client, needs_events, result, log)
     _observe_and_write(store, loaded, [*from_date_query, *fetched], result, settings, now, log, step_hook)
+    record_discovery(store.database, match_date, now, result.seen)
     log.info(
         f"discovered {result.seen} fixtures for {match_date}: {len(result.new_fixtures)} new, "
         f"{len(result.changed)} changed, {len(result.notifications)} notifications due, {result.requests} API requests"

@@ -17,6 +17,7 @@ logger = logging.getLogger(__name__)
 
 FIXTURE_COLLECTIONS: tuple[str, ...] = tuple(status_class.value for status_class in StatusClass)
 NOTIFICATIONS = "goal_notifications"
+DISCOVERIES = "discoveries"
 
 _FIXTURE_INDEXES = [
     IndexModel([("fixture_id", ASCENDING)], unique=True, name="fixture_id_unique"),
@@ -67,3 +68,4 @@ def ensure_indexes(database: Database) -> None:
             indexes += _STAGED_INDEXES
         database[name].create_indexes(indexes)
     database[NOTIFICATIONS].create_indexes(_NOTIFICATION_INDEXES)
+    database[DISCOVERIES].create_index([("match_date", ASCENDING)], unique=True, name="match_date_unique")
