@@ -12,6 +12,7 @@
 | FIXTURE_ASSETS_TEAM_IDS | empty (all teams) | comma-separated team ids to discover |
 | X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN, X_ACCESS_TOKEN_SECRET | unset: dry run | X posting credentials |
 | X_BEARER_TOKEN | unset: no clip search | X search credential |
+| X_DRY_RUN, X_DELETE_ON_WITHDRAW, X_CLIP_SEARCH | false | twitter job switches |
 
 Secrets go through ``EnvVar``, so Dagster keeps their values out of run config
 and the UI. A variable is read only when it is set, because Dagster fails a
@@ -33,6 +34,9 @@ from fixture_assets.football_api import API_KEY_ENV, AUTH_MODE_ENV, BASE_URL_ENV
 
 LEAGUE_IDS_ENV = "FIXTURE_ASSETS_LEAGUE_IDS"
 TEAM_IDS_ENV = "FIXTURE_ASSETS_TEAM_IDS"
+X_DRY_RUN_ENV = "X_DRY_RUN"
+X_DELETE_ON_WITHDRAW_ENV = "X_DELETE_ON_WITHDRAW"
+X_CLIP_SEARCH_ENV = "X_CLIP_SEARCH"
 
 
 def build_resources(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -49,8 +53,23 @@ def build_resources(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
             league_ids=parse_ids(environ.get(LEAGUE_IDS_ENV, ""), LEAGUE_IDS_ENV),
             team_ids=parse_ids(environ.get(TEAM_IDS_ENV, ""), TEAM_IDS_ENV),
         ),
-        "x": XResource.from_env(dict(environ)),
+        "x": XResource.from_env(
+            dict(environ),
+            dry_run=parse_flag(environ.get(X_DRY_RUN_ENV, ""), X_DRY_RUN_ENV),
+            delete_on_withdraw=parse_flag(environ.get(X_DELETE_ON_WITHDRAW_ENV, ""), X_DELETE_ON_WITHDRAW_ENV),
+            clip_search_enabled=parse_flag(environ.get(X_CLIP_SEARCH_ENV, ""), X_CLIP_SEARCH_ENV),
+        ),
     }
+
+
+def parse_flag(text: str, variable: str) -> bool:
+    """Parse an on/off variable; unset or empty means off."""
+    value = text.strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"{variable} is {text!r}; set it to true or false, or unset it")
 
 
 def parse_ids(text: str, variable: str) -> list[int]:
