@@ -3,7 +3,7 @@
 Each real service replaces its embedded default on its own: ``MONGO_URI``
 skips SecantusDB, ``API_FOOTBALL_KEY`` (or ``API_FOOTBALL_BASE_URL``) skips
 the demo replay server, and the X credentials turn off the dry run. Every
-process started here binds to 127.0.0.1 unless ``--host`` says otherwise, and
+process started here binds to 127.0.0.1 unless ``--host`` sets another address, and
 is stopped again on Ctrl-C.
 """
 
@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,16 +107,40 @@ def _run_dagster_dev(options: DevOptions, environment: dict[str, str], stop: thr
 
 
 def _stop_process_group(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    logger.info("stopping dagster dev (process group %d)", process.pid)
-    try:
-        os.killpg(process.pid, signal.SIGINT)
-        process.wait(timeout=_DAGSTER_STOP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        logger.warning("dagster dev did not stop within %.0f s; killing its process group", _DAGSTER_STOP_TIMEOUT_S)
-        os.killpg(process.pid, signal.SIGKILL)
+    """Stop dagster dev and every process in its group: webserver, daemon, code servers and runs."""
+    group = process.pid
+    if process.poll() is None:
+        logger.info("stopping dagster dev (process group %d)", group)
+        _signal_group(group, signal.SIGINT)
+        try:
+            process.wait(timeout=_DAGSTER_STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            logger.warning("dagster dev did not stop within %.0f s; killing its process group", _DAGSTER_STOP_TIMEOUT_S)
+
+    # Run workers and helper processes can outlive dagster dev by a moment.
+    deadline = time.monotonic() + _DAGSTER_STOP_TIMEOUT_S
+    while _group_alive(group) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if _group_alive(group):
+        logger.warning("processes of group %d still run after %.0f s; killing them", group, _DAGSTER_STOP_TIMEOUT_S)
+        _signal_group(group, signal.SIGKILL)
+    if process.poll() is None:
         process.wait()
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _signal_group(group: int, signum: signal.Signals) -> None:
+    try:
+        os.killpg(group, signum)
     except ProcessLookupError:
         pass
 

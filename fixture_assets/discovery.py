@@ -1,6 +1,6 @@
 """Discovery of one match date, and the on-demand refresh of a date's fixtures.
 
-Discovery asks ``GET /fixtures?date=`` once, keeps the configured leagues and
+Discovery requests ``GET /fixtures?date=`` once, keeps the configured leagues and
 teams, and stores the fixtures. Fixtures already in play or finished are
 fetched again with ``ids=`` (the only query that returns events), so their
 goals are processed like any other.
@@ -137,8 +137,8 @@ def _needs_ids_query(stored: StoredFixture | None, fixture: Fixture) -> bool:
         return False
     if stored is None or stored.collection is StatusClass.STAGED:
         return True
-    # A live fixture is the tick's, unless the date query already sees it
-    # finished: then the tick may have stopped, and discovery finishes it.
+    # The tick owns a live fixture. When the date query reports it finished,
+    # the tick may have stopped, so discovery finishes it.
     return stored.collection is StatusClass.LIVE and received is StatusClass.COMPLETED
 
 
@@ -155,9 +155,9 @@ def _fetch_with_events(
     _log_failures(result.match_date, batch.failures, log)
 
     # An in-play fixture whose events could not be fetched is stored from the
-    # date query; the next poll tick fetches its events and alerts its goals.
-    # A finished one is not, because no tick would ever poll it again: the
-    # next discovery of the date retries it.
+    # date query, and the next poll tick fetches its events and alerts its
+    # goals. A finished one is not stored, because no tick polls a completed
+    # fixture. The next discovery of the date retries it.
     fetched_ids = {fixture.id for fixture in batch.fixtures}
     fallback = [
         fixture

@@ -35,9 +35,10 @@ class PollSettings:
     # not posted, so a backfill of past dates does not post old goals.
     alert_max_age_hours: float = 48.0
     # A live fixture whose poll moved only the match clock is written once in
-    # this many minutes, spread over the fixtures, instead of every tick:
-    # MongoDB then holds a match minute at most this old, and a tick writes
-    # about 1/10 of the unchanged fixtures. 0 writes them every tick.
+    # this many minutes instead of every tick, spread over the fixtures. So
+    # MongoDB holds a match minute at most this old, and each tick writes
+    # about 1/clock_write_minutes of the unchanged fixtures. 0 writes them
+    # every tick.
     clock_write_minutes: int = 10
 
     def __post_init__(self) -> None:

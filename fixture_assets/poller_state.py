@@ -33,11 +33,11 @@ class FaultCount:
 class PollerState:
     # Set when the API reported the daily quota exhausted; no request is sent before it.
     paused_until: datetime | None = None
-    # Fixture ids that a recent answer lacked. They are fetched in requests of
+    # Fixture ids that a recent response lacked. They are fetched in requests of
     # their own, so one missing id cannot block the 19 fixtures sharing its chunk.
     missing_ids: tuple[int, ...] = ()
     # The fixtures the next tick is expected to track. Their requests start
-    # while MongoDB is still answering which fixtures are tracked.
+    # before MongoDB has returned which fixtures are tracked.
     expected_ids: tuple[int, ...] = ()
     faults: dict[str, FaultCount] = field(default_factory=dict)
 

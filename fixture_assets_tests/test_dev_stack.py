@@ -78,7 +78,7 @@ def test_make_dev_stack(tmp_path: Path):
     try:
         state = _wait_for_stack(port, launcher, log_path)
         addresses = listening_addresses(root)
-        started = {process.pid for process in root.children(recursive=True)}
+        started = {(process.pid, process.create_time()) for process in root.children(recursive=True)}
     finally:
         launcher.send_signal(signal.SIGINT)
         try:
@@ -93,7 +93,16 @@ def test_make_dev_stack(tmp_path: Path):
     assert successful_runs >= 1
     assert addresses == {"127.0.0.1"}
     assert launcher.returncode == 0
-    assert [pid for pid in started if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE] == []
+    assert [pid for pid, created in started if _still_running(pid, created)] == []
+
+
+def _still_running(pid: int, created: float) -> bool:
+    """Return True if the process started as ``pid`` at ``created`` still runs (a reused pid does not count)."""
+    try:
+        process = psutil.Process(pid)
+        return process.create_time() == created and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def _wait_for_stack(port: int, launcher: subprocess.Popen, log_path: Path) -> tuple[set[str], set[str], int]:

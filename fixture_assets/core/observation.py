@@ -45,8 +45,8 @@ class FixtureUpdate:
     goal_records: tuple[GoalRecord, ...]
     notifications: tuple[GoalNotification, ...]
     events_digest: str | None
-    # False when only the clock (elapsed minute) moved; such updates are
-    # written but not reported as materializations.
+    # False when only the clock (elapsed minute) moved. Such updates are not
+    # reported as materializations and are written only now and then.
     changed: bool
     # Why the poll was not applied to this fixture, or None when it was.
     ignored_reason: str | None = None
@@ -81,7 +81,7 @@ def apply_observation(stored: StoredFixture | None, fixture: Fixture, rules: Goa
     ignored_events: tuple[Event, ...] = ()
     digest = stored.events_digest if stored else None
 
-    # A poll without an events array says nothing about goals.
+    # A poll without an events array carries no goal information.
     if fixture.events is not None:
         digest = events_digest(fixture.raw_events)
         if not _goals_may_change(stored, fixture, digest):

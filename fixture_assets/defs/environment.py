@@ -7,7 +7,7 @@
 | API_FOOTBALL_KEY | unset: use API_FOOTBALL_BASE_URL | API key |
 | API_FOOTBALL_BASE_URL | the real API for the auth mode | API or replay server URL |
 | API_FOOTBALL_AUTH_MODE | direct | direct or rapidapi |
-| API_FOOTBALL_ARCHIVE_DIR | unset (no archive) | folder of the raw answer archive |
+| API_FOOTBALL_ARCHIVE_DIR | unset (no archive) | folder of the raw response archive |
 | FIXTURE_ASSETS_LEAGUE_IDS | empty (all leagues) | comma-separated league ids to discover |
 | FIXTURE_ASSETS_TEAM_IDS | empty (all teams) | comma-separated team ids to discover |
 | X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN, X_ACCESS_TOKEN_SECRET | unset: dry run | X posting credentials |

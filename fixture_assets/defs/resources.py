@@ -17,7 +17,7 @@ _clients_lock = threading.Lock()
 
 
 class MongoResource(ConfigurableResource):
-    """The MongoDB that holds fixtures, goal records and notifications.
+    """The MongoDB that stores fixtures, goal records and notifications.
 
     Set ``uri`` from ``EnvVar("MONGO_URI")``: it may contain a password, and
     Dagster then keeps the value out of run config and the UI.

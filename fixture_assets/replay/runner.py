@@ -107,8 +107,8 @@ def compare_report(report: dict[str, list[dict[str, Any]]], expect: dict[str, An
     for key in REPORT_KEYS:
         if key not in expect:
             continue
-        got, wanted = _multiset(report.get(key, [])), _multiset(expect[key])
-        missing, extra = wanted - got, got - wanted
+        got, expected = _multiset(report.get(key, [])), _multiset(expect[key])
+        missing, extra = expected - got, got - expected
         if missing:
             differences.append(f"{key}: missing {_listing(missing)}")
         if extra:

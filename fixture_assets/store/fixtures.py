@@ -109,15 +109,15 @@ class FixtureStore:
         return _collect(documents)
 
     def load_fixtures(self, fixture_ids: Iterable[int]) -> LoadedFixtures:
-        """Load the given fixtures from whichever collection holds them, in one command."""
+        """Load the given fixtures from whichever collection contains them, in one command."""
         match = {"$match": {"fixture_id": {"$in": sorted(set(fixture_ids))}}}
         return self._load_from_all(match)
 
     def load_match_date(self, match_date: str, collections: Sequence[StatusClass] = tuple(StatusClass)) -> LoadedFixtures:
         """Load the fixtures of one daily partition, in one command."""
         loaded = self._load_from_all({"$match": {"match_date": match_date}})
-        wanted = set(collections)
-        loaded.by_id = {key: value for key, value in loaded.by_id.items() if value.collection in wanted}
+        included = set(collections)
+        loaded.by_id = {key: value for key, value in loaded.by_id.items() if value.collection in included}
         return loaded
 
     def write(
@@ -220,9 +220,9 @@ class _CollectionOperations:
         return int(self.guarded_updates + self.inserts > 0) + int(self.deletes > 0)
 
     def fixture_ids_text(self) -> str:
-        shown = ", ".join(str(fixture_id) for fixture_id in self.fixture_ids[:10])
+        first_ids = ", ".join(str(fixture_id) for fixture_id in self.fixture_ids[:10])
         more = len(self.fixture_ids) - 10
-        return shown + (f" and {more} more" if more > 0 else "")
+        return first_ids + (f" and {more} more" if more > 0 else "")
 
 
 @dataclass(slots=True)
