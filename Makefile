@@ -16,8 +16,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# make dev PORT=3001 serves the UI on another port.
+PORT ?= 3000
+
 dev: $(STAMP)
-	$(BIN)/fixture-assets dev
+	$(BIN)/fixture-assets dev --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/dagster definitions validate -w workspace.yaml

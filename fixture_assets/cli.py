@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
-from fixture_assets.dev_stack import DevOptions, run_dev_stack
+from fixture_assets.dev_stack import DevOptions, DevStackError, run_dev_stack
 from fixture_assets.replay.archive_source import ArchiveSource
 from fixture_assets.replay.command import replay_files
 from fixture_assets.replay.clock import VirtualClock
@@ -24,6 +24,7 @@ from fixture_assets.replay.recorded_source import RecordedMatchSource
 from fixture_assets.replay.scenario_source import ScenarioSource
 from fixture_assets.replay.scripted_source import DEFAULT_KICKOFF_DELAY_MINUTES, DEFAULT_MINUTE_SECONDS
 from fixture_assets.replay.server import ReplayServer
+from fixture_assets.store.embedded_server import EmbeddedMongoError
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ def _add_dev_command(subcommands: argparse._SubParsersAction) -> None:
     )
     command.add_argument(
         "--kickoff-delay",
-        type=_non_negative_float,
+        type=_kickoff_delay,
         default=DEFAULT_KICKOFF_DELAY_MINUTES,
         metavar="MINUTES",
         help=f"Real minutes from the start to the demo day's first kick-off (default {DEFAULT_KICKOFF_DELAY_MINUTES:g}).",
@@ -129,7 +130,11 @@ def run_dev_command(args: argparse.Namespace) -> int:
     if not (options.project_dir / "workspace.yaml").is_file():
         print("fixture-assets dev: run it from the repository root, where workspace.yaml is", file=sys.stderr)
         return EXIT_USAGE
-    return run_dev_stack(options)
+    try:
+        return run_dev_stack(options)
+    except (DevStackError, EmbeddedMongoError) as error:
+        print(f"fixture-assets dev: {error}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def _add_replay_server_command(subcommands: argparse._SubParsersAction) -> None:
@@ -191,7 +196,7 @@ def _add_replay_server_command(subcommands: argparse._SubParsersAction) -> None:
     )
     command.add_argument(
         "--kickoff-delay",
-        type=_non_negative_float,
+        type=_kickoff_delay,
         default=DEFAULT_KICKOFF_DELAY_MINUTES,
         metavar="MINUTES",
         help=(
@@ -294,6 +299,16 @@ def _non_negative_float(text: str) -> float:
     if not value >= 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"{text} must be a finite number, 0 or more")
     return value
+
+
+def _kickoff_delay(text: str) -> float:
+    value = _non_negative_float(text)
+    if value > _MAX_KICKOFF_DELAY_MINUTES:
+        raise argparse.ArgumentTypeError(f"{text} minutes is more than a day; use at most {_MAX_KICKOFF_DELAY_MINUTES}")
+    return value
+
+
+_MAX_KICKOFF_DELAY_MINUTES = 1440
 
 
 def _aware_datetime(text: str) -> datetime:

@@ -22,11 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+from pymongo.errors import PyMongoError
+
 from fixture_assets.football_api import API_KEY_ENV, BASE_URL_ENV
 from fixture_assets.replay.clock import VirtualClock
 from fixture_assets.replay.demo_day import DemoDaySource
 from fixture_assets.replay.server import ReplayServer
-from fixture_assets.store.database import mask_uri
+from fixture_assets.store.database import connect, mask_uri
 from fixture_assets.store.embedded_server import EmbeddedMongo
 
 logger = logging.getLogger(__name__)
@@ -34,6 +36,10 @@ logger = logging.getLogger(__name__)
 # dagster dev stops its webserver, daemon and code server within about a
 # second of SIGINT; this bounds the wait before the group is killed.
 _DAGSTER_STOP_TIMEOUT_S = 30.0
+
+
+class DevStackError(RuntimeError):
+    """The stack cannot start; the message says why and what to change."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +58,9 @@ def run_dev_stack(options: DevOptions) -> int:
     stop = _stop_requested()
 
     with ExitStack() as services:
-        if not environment.get("MONGO_URI"):
+        if environment.get("MONGO_URI"):
+            _check_mongo(environment["MONGO_URI"])
+        else:
             mongo = EmbeddedMongo(
                 options.data_dir / "mongo", host="127.0.0.1", log_path=options.data_dir / "mongo.log"
             ).start()
@@ -61,7 +69,11 @@ def run_dev_stack(options: DevOptions) -> int:
         logger.info("MongoDB: %s", mask_uri(environment["MONGO_URI"]))
 
         if not environment.get(API_KEY_ENV) and not environment.get(BASE_URL_ENV):
-            source = DemoDaySource(minute_seconds=options.minute_seconds, kickoff_delay_minutes=options.kickoff_delay_minutes)
+            source = DemoDaySource(
+                minute_seconds=options.minute_seconds,
+                kickoff_delay_minutes=options.kickoff_delay_minutes,
+                fixture_id_offset=_demo_id_offset(),
+            )
             replay = ReplayServer(source, host="127.0.0.1", clock=VirtualClock(source.initial_time())).start()
             services.callback(replay.stop)
             environment[BASE_URL_ENV] = replay.url
@@ -72,6 +84,29 @@ def run_dev_stack(options: DevOptions) -> int:
         environment["DAGSTER_HOME"] = str(_prepare_dagster_home(options))
         environment["DAGSTER_DISABLE_TELEMETRY"] = "1"
         return _run_dagster_dev(options, environment, stop)
+
+
+def _demo_id_offset() -> int:
+    """Return a fixture id offset that differs for each start minute of the demo day.
+
+    The demo's fixtures from an earlier start are finished in MongoDB; with
+    new ids, every start plays the whole day again. The offset repeats after
+    about 69 days (100,000 minutes).
+    """
+    return int(time.time() // 60) % 100_000 * 100
+
+
+def _check_mongo(uri: str) -> None:
+    client = connect(uri, timeout_ms=5_000)
+    try:
+        client.admin.command("ping")
+    except PyMongoError as error:
+        raise DevStackError(
+            f"cannot reach MongoDB at {mask_uri(uri)} ({type(error).__name__}). "
+            "Start it, fix MONGO_URI, or unset MONGO_URI to use the embedded SecantusDB."
+        ) from None
+    finally:
+        client.close()
 
 
 def _prepare_dagster_home(options: DevOptions) -> Path:
@@ -96,7 +131,9 @@ def _run_dagster_dev(options: DevOptions, environment: dict[str, str], stop: thr
     logger.info("starting dagster dev on http://%s:%d", options.host, options.port)
     # Its own process group: dagster dev ignores SIGINT when started without
     # job control, and SIGINT to the whole group stops its children too.
-    process = subprocess.Popen(command, cwd=options.project_dir, env=environment, start_new_session=True)
+    # Started in DAGSTER_HOME: from the project folder, dagster dev would warn
+    # that the project's dagster.yaml is not the instance's.
+    process = subprocess.Popen(command, cwd=environment["DAGSTER_HOME"], env=environment, start_new_session=True)
     try:
         while process.poll() is None and not stop.wait(0.5):
             pass

@@ -13,7 +13,7 @@ from pymongo import UpdateOne
 from fixture_assets.core.goals import GoalNotification, GoalRules
 from fixture_assets.core.models import Fixture
 from fixture_assets.core.observation import FixtureUpdate, StoredFixture, apply_observation
-from fixture_assets.core.status import StatusClass
+from fixture_assets.core.status import StatusClass, is_backwards
 from fixture_assets.store.notifications import insert_if_absent, notification_document
 
 logger = logging.getLogger(__name__)
@@ -31,6 +31,9 @@ class PollSettings:
     staged_refresh_minutes: int = 15
     # Staged fixtures kicking off later than this are left to discovery.
     staged_refresh_horizon_hours: int = 24
+    # Completed fixtures whose goals do not add up to the score are polled
+    # for this long after completion, to catch a goal event that arrives late.
+    completed_settle_minutes: int = 30
     # Goals of fixtures that kicked off longer ago than this are recorded but
     # not posted, so a backfill of past dates does not post old goals.
     alert_max_age_hours: float = 48.0
@@ -46,6 +49,7 @@ class PollSettings:
             "kickoff_lead_seconds",
             "staged_refresh_minutes",
             "staged_refresh_horizon_hours",
+            "completed_settle_minutes",
             "alert_max_age_hours",
             "clock_write_minutes",
         ):
@@ -79,7 +83,7 @@ def observe_fixtures(
     batch = ObservedBatch()
     max_age = timedelta(hours=settings.alert_max_age_hours)
 
-    for fixture in fixtures:
+    for fixture in _one_per_id(fixtures, log):
         update = apply_observation(stored.get(fixture.id), fixture, settings.goal_rules)
         batch.updates.append(update)
         if _should_write(update, settings, now):
@@ -106,6 +110,22 @@ def observe_fixtures(
     return batch
 
 
+def _one_per_id(fixtures: Iterable[Fixture], log: logging.Logger | Any) -> list[Fixture]:
+    """Keep one copy of each fixture: the one furthest along, or else the last listed.
+
+    Two writes of one fixture in a transaction would conflict with each other.
+    """
+    kept: dict[int, Fixture] = {}
+    for fixture in fixtures:
+        previous = kept.get(fixture.id)
+        if previous is not None:
+            log.warning(f"fixture {fixture.id} appears more than once in one answer; the copy furthest along is used")
+            if is_backwards(previous.status.short, fixture.status.short):
+                continue
+        kept[fixture.id] = fixture
+    return list(kept.values())
+
+
 def _should_write(update: FixtureUpdate, settings: PollSettings, now: datetime) -> bool:
     previous = update.previous
     if update.ignored_reason is not None:
@@ -129,8 +149,8 @@ def clock_write_due(fixture_id: int, last_checked: datetime | None, now: datetim
 def log_notifications(batch: ObservedBatch, log: logging.Logger | Any) -> None:
     for notification in batch.notifications:
         log.info(
-            f"fixture {notification.fixture_id}: {notification.kind.value} for goal {notification.goal_key} "
-            f"(team {notification.team_id}, {format_minute(notification.elapsed, notification.extra)}) is due"
+            f"fixture {notification.fixture_id}: {notification.kind.value} notification {notification.key} is due "
+            f"(team {notification.team_id}, {format_minute(notification.elapsed, notification.extra)})"
         )
     if batch.skipped_notifications:
         keys = ", ".join(notification.key for notification in batch.skipped_notifications)

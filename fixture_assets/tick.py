@@ -122,6 +122,7 @@ def _window(settings: PollSettings, now: datetime) -> TrackingWindow:
         kickoff_lead=timedelta(seconds=settings.kickoff_lead_seconds),
         staged_refresh=timedelta(minutes=settings.staged_refresh_minutes),
         staged_refresh_horizon=timedelta(hours=settings.staged_refresh_horizon_hours),
+        completed_settle=timedelta(minutes=settings.completed_settle_minutes),
     )
 
 
@@ -136,8 +137,9 @@ def _paused(state: PollerState, now: datetime, log: logging.Logger | Any) -> boo
 
 
 def _expected_next(loaded: LoadedFixtures, updates: list[FixtureUpdate], window: TrackingWindow) -> tuple[int, ...]:
-    """Predict the fixtures the next tick tracks: live ones, and staged ones about to kick off."""
+    """Predict the fixtures the next tick tracks: live ones, staged ones about to kick off, unsettled completed ones."""
     collections = {fixture_id: stored.collection for fixture_id, stored in loaded.by_id.items()}
+    unsettled = {update.fixture.id for update in updates if update.ignored_reason is None and not update.goals_settled}
     statuses = {fixture_id: stored.status for fixture_id, stored in loaded.by_id.items()}
     kickoffs = {fixture_id: stored.kickoff for fixture_id, stored in loaded.by_id.items()}
     for update in updates:
@@ -152,6 +154,7 @@ def _expected_next(loaded: LoadedFixtures, updates: list[FixtureUpdate], window:
             fixture_id
             for fixture_id, collection in collections.items()
             if collection is StatusClass.LIVE
+            or (collection is StatusClass.COMPLETED and fixture_id in unsettled)
             or (collection is StatusClass.STAGED and statuses[fixture_id] == "NS" and kickoffs[fixture_id] <= next_kickoff_limit)
         )
     )

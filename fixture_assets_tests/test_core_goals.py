@@ -143,9 +143,10 @@ def test_later_goal_after_withdrawal_is_new():
 
 
 def test_new_goal_while_other_vanishes():
-    records = poll((), [goal(AWAY, 38), goal(AWAY, 74)], 0, 2).records
-    swapped = poll(records, [goal(AWAY, 38), goal(AWAY, 88)], 0, 2)
-    again = poll(swapped.records, [goal(AWAY, 38), goal(AWAY, 88)], 0, 2)
+    first, second, third = goal(AWAY, 38, player=1), goal(AWAY, 74, player=2), goal(AWAY, 88, player=3)
+    records = poll((), [first, second], 0, 2).records
+    swapped = poll(records, [first, third], 0, 2)
+    again = poll(swapped.records, [first, third], 0, 2)
 
     assert kinds(swapped) == [("goal", f"{FIXTURE}-{AWAY}-3")]
     assert kinds(again) == [("cancelled", f"{FIXTURE}-{AWAY}-2")]

@@ -163,3 +163,14 @@ def test_recorded_samples_parse(path, shared_dir):
 
     assert parsed.rejected == []
     assert len(parsed.fixtures) == len(items)
+
+
+@pytest.mark.parametrize("date", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+01:00"])
+def test_out_of_range_date_rejected(date):
+    item = raw_fixture()
+    item["fixture"]["date"] = date
+
+    parsed = parse_fixtures([item, raw_fixture(fixture_id=78)])
+
+    assert [fixture.id for fixture in parsed.fixtures] == [78]
+    assert "out of range" in parsed.rejected[0].reason

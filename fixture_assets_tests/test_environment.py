@@ -17,7 +17,8 @@ def test_embedded_defaults_need_no_secrets():
 
 
 def test_secrets_come_from_env_vars():
-    environ = {"API_FOOTBALL_KEY": "secret-key", "MONGO_URI": "mongodb://u:secret@h/", "X_API_KEY": "secret-x"}
+    environ = {"API_FOOTBALL_KEY": "secret-key", "MONGO_URI": "mongodb://u:secret@h/"}
+    environ |= {name: "secret-x" for name in ("X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")}
 
     resources = build_resources(environ)
 
@@ -47,3 +48,20 @@ def test_parse_flag(text, value):
 def test_parse_flag_rejects():
     with pytest.raises(ValueError, match="X_DRY_RUN is 'maybe'"):
         parse_flag("maybe", "X_DRY_RUN")
+
+
+@pytest.mark.parametrize(
+    "environ, variable",
+    [
+        ({"API_FOOTBALL_AUTH_MODE": "nope"}, "API_FOOTBALL_AUTH_MODE is 'nope'"),
+        ({"API_FOOTBALL_BASE_URL": "ftp://example.invalid"}, "API_FOOTBALL_BASE_URL"),
+        ({"API_FOOTBALL_KEY": "has space"}, "API_FOOTBALL_KEY"),
+        ({"X_API_KEY": "a", "X_API_SECRET": "b"}, "X_ACCESS_TOKEN"),
+    ],
+    ids=["auth-mode", "base-url", "key-with-space", "half-x-credentials"],
+)
+def test_invalid_settings_fail_at_load(environ, variable):
+    with pytest.raises(ValueError, match=variable) as error:
+        build_resources(environ)
+
+    assert "has space" not in str(error.value)

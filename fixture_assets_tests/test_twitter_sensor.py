@@ -23,6 +23,7 @@ from fixture_assets.defs.resources import MongoResource
 from fixture_assets.defs.twitter import XResource, build_goal_notification_sensor, twitter_job
 from fixture_assets.defs.twitter.sensors import RUN_KEY_TAG
 from fixture_assets.store.database import NOTIFICATIONS
+from fixture_assets.store.embedded_server import free_port
 
 from .twitter_fixtures import (
     AWAY_ID,
@@ -89,6 +90,7 @@ def test_due_notifications_requested(
     first = result[0]
     assert first.run_config == {"ops": {"deliver_goal_notification": {"config": {"notification_key": "1153127-42-1"}}}}
     assert first.tags == {
+        "fixture_assets/notification": "1153127-42-1",
         "fixture_assets/fixture_id": "1153127",
         "fixture_assets/kind": "goal",
         "fixture_assets/goal_key": "1153127-42-1",
@@ -184,6 +186,58 @@ def test_request_with_run_not_recovered(
     assert isinstance(result, list)
     assert [request.run_key for request in result] == ["1153127-49-1-cancelled-1"]
     assert stored(mongo_db, "1153127-42-1")["request_count"] == 1
+
+
+def _failed_run(instance: DagsterInstance, key: str, run_key: str) -> None:
+    run = instance.create_run_for_job(
+        job_def=twitter_job,
+        run_config={"ops": {"deliver_goal_notification": {"config": {"notification_key": key}}}},
+        tags={RUN_KEY_TAG: run_key, "fixture_assets/notification": key},
+    )
+    instance.report_run_failed(run)
+
+
+def test_failed_runs_requested_again(mongo_db: Database, mongo_uri: str, instance: DagsterInstance) -> None:
+    record = goal_record(1)
+    store_fixture(mongo_db, fixture_document([record]))
+    document = notification(record, state="requested")
+    document["requested_at"] = NOW
+    document["request_count"] = 1
+    store_notification(mongo_db, document)
+    _failed_run(instance, record["key"], record["key"])
+
+    result = evaluate(mongo_db, mongo_uri, instance, now=NOW + timedelta(seconds=RECOVERY_DELAY + 1))
+
+    assert isinstance(result, list)
+    assert [request.run_key for request in result] == [f"{record['key']}-request-2"]
+    assert result[0].tags["fixture_assets/notification"] == record["key"]
+    assert stored(mongo_db, record["key"])["request_count"] == 2
+
+
+def test_failed_runs_stop_at_max_requests(mongo_db: Database, mongo_uri: str, instance: DagsterInstance) -> None:
+    record = goal_record(1)
+    store_fixture(mongo_db, fixture_document([record]))
+    document = notification(record, state="requested")
+    document["requested_at"] = NOW
+    document["request_count"] = 12
+    store_notification(mongo_db, document)
+    _failed_run(instance, record["key"], f"{record['key']}-request-12")
+
+    result = evaluate(mongo_db, mongo_uri, instance, now=NOW + timedelta(seconds=RECOVERY_DELAY + 1))
+
+    assert isinstance(result, SkipReason)
+    assert stored(mongo_db, record["key"])["state"] == "requested"
+
+
+def test_mongodb_down_skips_with_reason(instance: DagsterInstance) -> None:
+    sensor = build_goal_notification_sensor(clock=lambda: NOW)
+    closed = f"mongodb://127.0.0.1:{free_port()}/?serverSelectionTimeoutMS=300"
+    context = build_sensor_context(instance=instance, resources={"mongo": MongoResource(uri=closed)})
+
+    result = sensor(context)
+
+    assert isinstance(result, SkipReason)
+    assert "The next tick retries" in (result.skip_message or "")
 
 
 def test_stale_requests_with_runs_skip_reason(

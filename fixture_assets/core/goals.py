@@ -9,7 +9,8 @@ each poll's goal events are matched against. The rules:
    present and the team's score counts it: the score is at least the event's
    rank among that team's goal events in ``(elapsed, extra)`` order.
 3. A goal is alerted once. Corrections of scorer, detail, player name or
-   minute, and reordered events, match the same record.
+   minute, and reordered events, match the same record, as ``goal_matching``
+   describes.
 4. A confirmed goal is withdrawn after ``polls_to_withdraw`` consecutive
    polls in which its event is absent and the score no longer counts it. An
    event that returns within ``reinstate_window_minutes`` of a withdrawn
@@ -24,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from fixture_assets.core.goal_matching import match_events
 from fixture_assets.core.models import Event
 
 GOAL_DETAILS = frozenset({"Normal Goal", "Own Goal", "Penalty"})
@@ -42,9 +44,17 @@ class GoalRules:
     # Largest minute correction still treated as the same goal. The API's
     # corrections seen so far move a goal by one or two minutes.
     match_window_minutes: int = 5
+    # Two different known scorers are the same goal, re-attributed, only
+    # within this many minutes.
+    reattribution_window_minutes: int = 1
 
     def __post_init__(self) -> None:
-        for name in ("polls_to_withdraw", "reinstate_window_minutes", "match_window_minutes"):
+        for name in (
+            "polls_to_withdraw",
+            "reinstate_window_minutes",
+            "match_window_minutes",
+            "reattribution_window_minutes",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"GoalRules.{name} is {value!r}, expected an integer of 0 or more")
@@ -169,10 +179,15 @@ def _reconcile_team(
     active = [record for record in records if record.state in (GoalState.PENDING, GoalState.CONFIRMED)]
     gone = [record for record in records if record.state in (GoalState.CANCELLED, GoalState.DROPPED)]
 
-    # Match the present events to records: live records first, so a withdrawn
-    # goal is only reinstated by an event that no live record explains.
-    matches = _match(active, events, rules.match_window_minutes, set())
-    matches.update(_match(gone, events, rules.reinstate_window_minutes, set(matches.values())))
+    matches = match_events(
+        active,
+        gone,
+        events,
+        score,
+        match_window=rules.match_window_minutes,
+        reinstate_window=rules.reinstate_window_minutes,
+        reattribution_window=rules.reattribution_window_minutes,
+    )
     counted = {index for index in range(len(events)) if index < score}
 
     updated: dict[str, GoalRecord] = {record.key: record for record in records}
@@ -206,34 +221,6 @@ def _reconcile_team(
 
     ordered = sorted(updated.values(), key=lambda record: record.seq)
     return GoalReconciliation(tuple(ordered), tuple(notifications))
-
-
-def _match(
-    records: list[GoalRecord],
-    events: list[Event],
-    window: int,
-    taken_events: set[int],
-) -> dict[str, int]:
-    """Pair records with events, closest minutes first, each used at most once."""
-    candidates = []
-    for record in records:
-        for index, event in enumerate(events):
-            if index in taken_events:
-                continue
-            distance = abs(record.minute - _minute(event.elapsed or 0, event.extra))
-            if distance > window:
-                continue
-            same_player = record.player_id is not None and record.player_id == event.player_id
-            candidates.append((distance, not same_player, record.seq, index, record.key))
-
-    matches: dict[str, int] = {}
-    used_events = set(taken_events)
-    for _distance, _other_player, _seq, index, key in sorted(candidates):
-        if key in matches or index in used_events:
-            continue
-        matches[key] = index
-        used_events.add(index)
-    return matches
 
 
 def _absent_still_counted(absent: list[GoalRecord], events: list[Event], score: int) -> set[str]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from fixture_assets.core.goals import GoalNotification, GoalRecord, GoalRules, reconcile_goals
+from fixture_assets.core.goals import GoalNotification, GoalRecord, GoalRules, reconcile_goals, score_mismatch
 from fixture_assets.core.models import Event, Fixture, TeamGoals
 from fixture_assets.core.status import StatusClass, is_backwards, status_class
 
@@ -59,6 +59,14 @@ class FixtureUpdate:
     @property
     def is_new(self) -> bool:
         return self.previous is None
+
+    @property
+    def goals_settled(self) -> bool:
+        """True when the confirmed goals add up to the score and no goal is pending withdrawal."""
+        team_scores = {self.fixture.home.id: self.fixture.goals.home, self.fixture.away.id: self.fixture.goals.away}
+        if score_mismatch(team_scores, self.goal_records) is not None:
+            return False
+        return not any(record.absent_polls for record in self.goal_records)
 
 
 def apply_observation(stored: StoredFixture | None, fixture: Fixture, rules: GoalRules) -> FixtureUpdate:

@@ -64,6 +64,10 @@ def parse_fixture(item: Any) -> Fixture:
         raise InvalidFixtureError(fixture_id, str(error)) from None
     except RecursionError:
         raise InvalidFixtureError(fixture_id, "nested too deeply") from None
+    except (OverflowError, ValueError, TypeError) as error:
+        # A value the checks above let through but Python cannot represent,
+        # such as a date at the edge of datetime's range once moved to UTC.
+        raise InvalidFixtureError(fixture_id, f"unusable value: {error}") from None
 
 
 def parse_events(items: Any, fixture_id: int | None = None) -> tuple[Event, ...]:
@@ -128,7 +132,10 @@ def _kickoff(fixture: dict[str, Any]) -> datetime:
             raise _FieldError(f"fixture.date {raw_date[:40]!r} is not an ISO 8601 date-time") from None
         if parsed.tzinfo is None:
             raise _FieldError(f"fixture.date {raw_date[:40]!r} has no UTC offset")
-        return parsed.astimezone(UTC)
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            raise _FieldError(f"fixture.date {raw_date[:40]!r} is out of range in UTC") from None
 
     timestamp = fixture.get("timestamp")
     if isinstance(timestamp, int) and not isinstance(timestamp, bool):

@@ -30,7 +30,8 @@ from dagster import EnvVar
 from fixture_assets.defs.fixtures.resources import FootballApiResource, PollingResource
 from fixture_assets.defs.resources import MongoResource
 from fixture_assets.defs.twitter import XResource
-from fixture_assets.football_api import API_KEY_ENV, AUTH_MODE_ENV, BASE_URL_ENV
+from fixture_assets.football_api import API_KEY_ENV, AUTH_MODE_ENV, BASE_URL_ENV, ApiClientSettings
+from fixture_assets.football_api.settings import AUTH_MODES
 
 LEAGUE_IDS_ENV = "FIXTURE_ASSETS_LEAGUE_IDS"
 TEAM_IDS_ENV = "FIXTURE_ASSETS_TEAM_IDS"
@@ -40,7 +41,21 @@ X_CLIP_SEARCH_ENV = "X_CLIP_SEARCH"
 
 
 def build_resources(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Build the resources, raising ValueError that names the variable when a value is invalid.
+
+    Settings are checked here, when Dagster loads the code location, so a
+    wrong value shows up in the UI and in ``dagster definitions validate``
+    instead of failing each run.
+    """
     environ = os.environ if environ is None else environ
+    _validate_football_api(environ)
+    x = XResource.from_env(
+        dict(environ),
+        dry_run=parse_flag(environ.get(X_DRY_RUN_ENV, ""), X_DRY_RUN_ENV),
+        delete_on_withdraw=parse_flag(environ.get(X_DELETE_ON_WITHDRAW_ENV, ""), X_DELETE_ON_WITHDRAW_ENV),
+        clip_search_enabled=parse_flag(environ.get(X_CLIP_SEARCH_ENV, ""), X_CLIP_SEARCH_ENV),
+    )
+    x.posting_credentials()
     return {
         "mongo": MongoResource(uri=EnvVar("MONGO_URI"), database=environ.get("MONGO_DATABASE") or "fixture_assets"),
         "football_api": FootballApiResource(
@@ -53,13 +68,18 @@ def build_resources(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
             league_ids=parse_ids(environ.get(LEAGUE_IDS_ENV, ""), LEAGUE_IDS_ENV),
             team_ids=parse_ids(environ.get(TEAM_IDS_ENV, ""), TEAM_IDS_ENV),
         ),
-        "x": XResource.from_env(
-            dict(environ),
-            dry_run=parse_flag(environ.get(X_DRY_RUN_ENV, ""), X_DRY_RUN_ENV),
-            delete_on_withdraw=parse_flag(environ.get(X_DELETE_ON_WITHDRAW_ENV, ""), X_DELETE_ON_WITHDRAW_ENV),
-            clip_search_enabled=parse_flag(environ.get(X_CLIP_SEARCH_ENV, ""), X_CLIP_SEARCH_ENV),
-        ),
+        "x": x,
     }
+
+
+def _validate_football_api(environ: Mapping[str, str]) -> None:
+    auth_mode = environ.get(AUTH_MODE_ENV) or "direct"
+    if auth_mode not in AUTH_MODES:
+        raise ValueError(f"{AUTH_MODE_ENV} is {auth_mode!r}; set it to one of {', '.join(AUTH_MODES)}, or unset it")
+    try:
+        ApiClientSettings.from_env(environ)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"the {API_KEY_ENV}, {BASE_URL_ENV} or {AUTH_MODE_ENV} variable is invalid: {error}") from None
 
 
 def parse_flag(text: str, variable: str) -> bool:

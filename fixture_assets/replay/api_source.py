@@ -22,7 +22,8 @@ from fixture_assets.replay.simulated_quota import SimulatedQuota
 # API-Football returns no fixtures for an ``ids=`` request of more than 20 ids.
 MAX_IDS_PER_REQUEST = 20
 
-_ID_LIST = re.compile(r"^[1-9][0-9]*(-[1-9][0-9]*)*$")
+# Ids of at most 18 digits fit MongoDB's 64-bit integers, as real fixture ids do.
+_ID_LIST = re.compile(r"^[1-9][0-9]{0,17}(-[1-9][0-9]{0,17})*$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _POSITIVE_INT = re.compile(r"^[1-9][0-9]*$")
 

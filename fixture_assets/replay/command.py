@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from pymongo import MongoClient
+from pymongo.errors import PyMongoError
 
 from fixture_assets.replay.protocol import ReplayInputError
 from fixture_assets.replay.runner import compare_report, load_expect, run_scenario
@@ -38,11 +39,22 @@ def replay_files(paths: Sequence[Path], *, check: bool, mongo_uri: str | None, o
             continue
         loaded.append((path, source, expect))
 
+    if not loaded:
+        return EXIT_UNUSABLE
+
     try:
         with _mongo_client(mongo_uri) as client:
             reports, mismatched = _run_all(client, loaded, out if check else None)
     except EmbeddedMongoError as error:
         print(f"fixture-assets replay: {error}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except PyMongoError as error:
+        where = mask_uri(mongo_uri) if mongo_uri else "the embedded SecantusDB"
+        print(
+            f"fixture-assets replay: MongoDB at {where} failed ({type(error).__name__}: {error}). "
+            "Check that it runs and that MONGO_URI is right, or unset MONGO_URI to use the embedded SecantusDB.",
+            file=sys.stderr,
+        )
         return EXIT_UNUSABLE
 
     if not check:
@@ -69,6 +81,8 @@ def _run_all(
             client.drop_database(database_name)
         for problem in run.failed_ticks:
             logger.warning("%s: %s", path, problem)
+        if run.ticks == run.skipped_ticks:
+            logger.warning("%s: no poll of the scenario was applied: every tick failed or had nothing to poll", path)
         reports[str(path)] = run.report
 
         if expect is not None and check_out is not None:
@@ -83,7 +97,7 @@ def _run_all(
 def _mongo_client(mongo_uri: str | None) -> Iterator[MongoClient]:
     if mongo_uri:
         logger.info("replaying against %s", mask_uri(mongo_uri))
-        client = connect(mongo_uri)
+        client = connect(mongo_uri, timeout_ms=5_000)
         try:
             yield client
         finally:

@@ -51,15 +51,18 @@ class DemoDaySource(ScriptedDaySource):
         started_at: datetime | None = None,
         minute_seconds: float = DEFAULT_MINUTE_SECONDS,
         kickoff_delay_minutes: float = DEFAULT_KICKOFF_DELAY_MINUTES,
+        fixture_id_offset: int = 0,
         data: dict[str, Any] | None = None,
     ) -> None:
+        """``fixture_id_offset`` is added to every fixture id, so that a demo day started
+        again on the same MongoDB plays as new fixtures instead of finished ones."""
         started_at = (started_at or datetime.now(UTC)).astimezone(UTC)
         if kickoff_delay_minutes < 0:
             raise ValueError(f"kickoff_delay_minutes is {kickoff_delay_minutes}, but it must be 0 or more")
         data = data if data is not None else load_demo_data()
 
         self.first_kickoff = utc_minute_ceiling(started_at) + timedelta(minutes=kickoff_delay_minutes)
-        builder = _DemoFixtureBuilder(data, started_at, self.first_kickoff, minute_seconds)
+        builder = _DemoFixtureBuilder(data, started_at, self.first_kickoff, minute_seconds, fixture_id_offset)
         fixtures = [builder.build(spec) for spec in data["fixtures"]]
         super().__init__(
             fixtures,
@@ -70,8 +73,14 @@ class DemoDaySource(ScriptedDaySource):
 
 class _DemoFixtureBuilder:
     def __init__(
-        self, data: dict[str, Any], started_at: datetime, first_kickoff: datetime, minute_seconds: float
+        self,
+        data: dict[str, Any],
+        started_at: datetime,
+        first_kickoff: datetime,
+        minute_seconds: float,
+        fixture_id_offset: int,
     ) -> None:
+        self.fixture_id_offset = fixture_id_offset
         self.leagues = data["leagues"]
         self.season = started_at.year
         self.day_start = started_at.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -114,7 +123,7 @@ class _DemoFixtureBuilder:
         league = self.leagues[spec["league"]]
         return {
             "fixture": {
-                "id": spec["id"],
+                "id": spec["id"] + self.fixture_id_offset,
                 "referee": spec.get("referee"),
                 "timezone": "UTC",
                 "venue": spec["venue"],

@@ -75,7 +75,12 @@ class DateQuery:
         selected = []
         for item in items:
             kickoff = _kickoff(item)
-            if kickoff is None or kickoff.astimezone(zone).date().isoformat() != self.date:
+            try:
+                on_date = kickoff is not None and kickoff.astimezone(zone).date().isoformat() == self.date
+            except OverflowError:
+                # A date at the edge of datetime's range; the API would not list it either.
+                on_date = False
+            if not on_date:
                 continue
             if not self._passes_filters(item):
                 continue

@@ -27,6 +27,9 @@ _STAGED_INDEXES = [
     IndexModel([("kickoff", ASCENDING)], name="kickoff"),
     IndexModel([("last_checked", ASCENDING)], name="last_checked"),
 ]
+_COMPLETED_INDEXES = [
+    IndexModel([("goals_settled", ASCENDING), ("completed_at", ASCENDING)], name="goals_settled_completed_at"),
+]
 _NOTIFICATION_INDEXES = [
     IndexModel([("key", ASCENDING)], unique=True, name="key_unique"),
     IndexModel([("state", ASCENDING), ("created_at", ASCENDING)], name="state_created_at"),
@@ -66,6 +69,8 @@ def ensure_indexes(database: Database) -> None:
         indexes = list(_FIXTURE_INDEXES)
         if name == StatusClass.STAGED.value:
             indexes += _STAGED_INDEXES
+        if name == StatusClass.COMPLETED.value:
+            indexes += _COMPLETED_INDEXES
         database[name].create_indexes(indexes)
     database[NOTIFICATIONS].create_indexes(_NOTIFICATION_INDEXES)
     database[DISCOVERIES].create_index([("match_date", ASCENDING)], unique=True, name="match_date_unique")

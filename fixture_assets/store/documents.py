@@ -103,6 +103,8 @@ def full_document(update: FixtureUpdate, now: datetime) -> dict[str, Any]:
         events=update.fixture.raw_events,
         events_digest=update.events_digest,
         goal_records=[goal_record_document(record) for record in update.goal_records],
+        goals_settled=update.goals_settled,
+        completed_at=now if update.collection is StatusClass.COMPLETED else None,
         last_checked=now,
         created_at=previous.created_at if previous and previous.created_at else now,
         updated_at=now,
@@ -126,6 +128,7 @@ def changed_fields(update: FixtureUpdate, now: datetime) -> dict[str, Any]:
         fields["events_digest"] = update.events_digest
     if update.goal_records != update.previous.goal_records:
         fields["goal_records"] = [goal_record_document(record) for record in update.goal_records]
+    fields["goals_settled"] = update.goals_settled
     return fields
 
 

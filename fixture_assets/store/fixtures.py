@@ -60,6 +60,10 @@ class TrackingWindow:
     staged_refresh: timedelta = timedelta(minutes=15)
     # ...if they kick off within this horizon. Postponed ones always are.
     staged_refresh_horizon: timedelta = timedelta(hours=24)
+    # Completed fixtures whose goals do not add up to the score are polled
+    # this long after completion, because a last goal event often arrives
+    # after the final whistle.
+    completed_settle: timedelta = timedelta(minutes=30)
 
 
 @dataclass(slots=True)
@@ -87,7 +91,12 @@ class FixtureStore:
         self.transaction_timeout_s = transaction_timeout_s
 
     def load_tracked(self, window: TrackingWindow) -> LoadedFixtures:
-        """Load the live fixtures and the staged fixtures due for a poll, in one command."""
+        """Load the fixtures due for a poll, in one command.
+
+        They are the live fixtures, the staged fixtures about to kick off or
+        due for a refresh, and the recently completed fixtures whose goals
+        are not settled.
+        """
         now = window.now
         staged_due = {
             "$or": [
@@ -101,9 +110,16 @@ class FixtureStore:
                 },
             ]
         }
+        completed_unsettled = {"goals_settled": False, "completed_at": {"$gte": now - window.completed_settle}}
         pipeline = [
             *_projected(StatusClass.LIVE),
             {"$unionWith": {"coll": StatusClass.STAGED.value, "pipeline": [{"$match": staged_due}, *_projected(StatusClass.STAGED)]}},
+            {
+                "$unionWith": {
+                    "coll": StatusClass.COMPLETED.value,
+                    "pipeline": [{"$match": completed_unsettled}, *_projected(StatusClass.COMPLETED)],
+                }
+            },
         ]
         documents = self.database[StatusClass.LIVE.value].aggregate(pipeline, batchSize=_READ_BATCH_SIZE)
         return _collect(documents)
@@ -132,7 +148,8 @@ class FixtureStore:
         """Write a tick's updates and notifications in one transaction.
 
         Raises ConcurrentUpdateError when a fixture changed since it was read,
-        and StoreBusyError when write conflicts outlast the transaction timeout.
+        StoreBusyError when write conflicts outlast the transaction timeout,
+        and the last ConnectionFailure when the connection keeps failing until then.
         ``step_hook`` is called with a step name after each command, for tests
         that stop the work part-way.
         """
@@ -170,7 +187,8 @@ class FixtureStore:
                 return
             except PyMongoError as error:
                 if not _is_transient(error) or time.monotonic() > deadline:
-                    if _is_transient(error):
+                    # A lost connection is no write conflict: it is raised as it is.
+                    if _is_transient(error) and not isinstance(error, ConnectionFailure):
                         raise StoreBusyError(
                             f"MongoDB reported write conflicts for {self.transaction_timeout_s:.0f} s. Another "
                             "writer holds these fixtures, or an interrupted tick left a transaction that MongoDB "

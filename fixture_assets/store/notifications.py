@@ -12,7 +12,7 @@ States: ``due`` (decided, no run yet), ``requested`` (a run was requested),
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -81,6 +81,10 @@ def insert_if_absent(document: dict[str, Any]) -> UpdateOne:
 #   ``action``, ``deleted_post_id``, ``posted_at``, ``finished_at``, ``error``,
 #   ``released_at``, ``clip_urls``, ``clip_query``, ``clip_error``;
 # - on an alert whose post was deleted: ``deleted_at``, ``deleted_by``.
+
+# A claim without a request in flight that is older than this belongs to a
+# run that died; another run may take it over. A live run sends within seconds.
+CLAIM_TAKEOVER_AFTER = timedelta(minutes=5)
 
 UNFINISHED_STATES = (NotificationState.DUE, NotificationState.REQUESTED, NotificationState.POSTING)
 DELIVERED_STATES = (NotificationState.POSTED, NotificationState.DRY_RUN)
@@ -162,10 +166,13 @@ def renew_request(database: Database, key: str, *, previous_requested_at: dateti
 def claim(database: Database, key: str, *, run_id: str, now: datetime) -> dict[str, Any] | None:
     """Claim a notification for ``run_id`` and return it, or None if it cannot be claimed.
 
-    A notification can be claimed from due or requested. It can be claimed
-    again from posting only by the run that claimed it, and only while no
-    request to X is in flight (``sending_at`` unset). That case is a Dagster
-    retry of a step that failed before it posted.
+    A notification can be claimed from due or requested. From posting, it
+    can be claimed only while no request to X is in flight (``sending_at``
+    unset): by the run that claimed it (a Dagster retry of a step that failed
+    before it posted), or by another run once the claim is older than
+    ``CLAIM_TAKEOVER_AFTER`` (its run died before it sent anything). Taking
+    over is safe because ``mark_sending`` only succeeds for the run that
+    holds the claim, so at most one of two runs ever sends.
     """
     return _collection(database).find_one_and_update(
         {
@@ -173,6 +180,11 @@ def claim(database: Database, key: str, *, run_id: str, now: datetime) -> dict[s
             "$or": [
                 {"state": {"$in": [NotificationState.DUE.value, NotificationState.REQUESTED.value]}},
                 {"state": NotificationState.POSTING.value, "run_id": run_id, "sending_at": None},
+                {
+                    "state": NotificationState.POSTING.value,
+                    "sending_at": None,
+                    "claimed_at": {"$lt": now - CLAIM_TAKEOVER_AFTER},
+                },
             ],
         },
         {

@@ -5,12 +5,14 @@ each, with the notification key as run key and as the only run config.
 
 A notification can stay requested with no run behind it: the daemon can
 stop between this tick's MongoDB update and the run launch, or
-DAGSTER_HOME can be wiped. Once ``recovery_delay_seconds`` have passed
-since the last request and this Dagster instance has no run with that run
-key, the sensor requests it again. The run's claim in MongoDB keeps that
-from posting twice. A notification whose run exists is never requested
-again, even when that run failed, because Dagster skips a run key it has
-seen. Failed runs rely on the op's retry policy instead.
+DAGSTER_HOME can be wiped. Its runs can also all fail before they claim it,
+for example on incomplete X credentials that an operator fixes later. Once
+``recovery_delay_seconds`` have passed since the last request, and this
+Dagster instance has no run of the notification that is still going or
+succeeded, the sensor requests it again, up to ``max_requests`` times. A
+repeat gets the run key ``<key>-request-<n>`` because Dagster skips a run
+key it has seen. The run's claim in MongoDB keeps any of this from posting
+twice.
 """
 
 from collections.abc import Callable, Iterable, Mapping
@@ -18,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dagster import (
+    DagsterRunStatus,
     DefaultSensorStatus,
     JobDefinition,
     RunRequest,
@@ -28,6 +31,7 @@ from dagster import (
     sensor,
 )
 from pymongo.database import Database
+from pymongo.errors import PyMongoError
 
 from fixture_assets.defs.resources import MongoResource
 from fixture_assets.defs.twitter.jobs import twitter_job
@@ -38,12 +42,17 @@ from fixture_assets.twitter.messages import format_minute
 # The tag Dagster puts the run key in (dagster._core.storage.tags.RUN_KEY_TAG).
 RUN_KEY_TAG = "dagster/run_key"
 TAG_PREFIX = "fixture_assets/"
+NOTIFICATION_TAG = TAG_PREFIX + "notification"
+_ENDED_WITHOUT_SUCCESS = (DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED)
 # Longer names are cut in tags. 63 is Dagster's limit for strict tag values,
 # which run tags need not follow, but longer values clutter the run list.
 _MAX_TAG_VALUE_LENGTH = 63
 
 DEFAULT_INTERVAL_SECONDS = 15
 DEFAULT_RECOVERY_DELAY_SECONDS = 300
+# Requests of one notification at most, the first included; at the default
+# delay the last one comes about an hour after the goal.
+DEFAULT_MAX_REQUESTS = 12
 # Notifications handled per tick, so one tick stays well under Dagster's 60 s limit.
 DEFAULT_BATCH_SIZE = 50
 
@@ -55,6 +64,7 @@ def build_goal_notification_sensor(
     interval_seconds: int = DEFAULT_INTERVAL_SECONDS,
     recovery_delay_seconds: float = DEFAULT_RECOVERY_DELAY_SECONDS,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    max_requests: int = DEFAULT_MAX_REQUESTS,
     default_status: DefaultSensorStatus = DefaultSensorStatus.RUNNING,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> SensorDefinition:
@@ -71,23 +81,22 @@ def build_goal_notification_sensor(
     def goal_notification_sensor(
         context: SensorEvaluationContext, mongo: MongoResource
     ) -> list[RunRequest] | SkipReason:
-        database = mongo.get_database()
         now = clock()
-        stale = store.find_stale_requested(
-            database, requested_before=now - timedelta(seconds=recovery_delay_seconds), limit=batch_size
-        )
-        due = store.find_due(database, limit=batch_size)
-        fixtures = _load_fixtures(database, {item["fixture_id"] for item in [*stale, *due]})
-
-        run_requests = _recover(context, database, stale, fixtures, now)
-        for notification in due:
-            if not store.mark_requested(database, notification["key"], now=now):
-                context.log.warning(
-                    f"notification {notification['key']} left state due during the tick; not requested"
-                )
-                continue
-            run_requests.append(_run_request(notification, fixtures.get(notification["fixture_id"])))
-            context.log.info(f"requested a twitter_job run for notification {notification['key']}")
+        try:
+            database = mongo.get_database()
+            stale = store.find_stale_requested(
+                database, requested_before=now - timedelta(seconds=recovery_delay_seconds), limit=batch_size
+            )
+            due = store.find_due(database, limit=batch_size)
+            fixtures = _load_fixtures(database, {item["fixture_id"] for item in [*stale, *due]})
+            run_requests = _recover(context, database, stale, fixtures, now, max_requests)
+            run_requests += _request_due(context, database, due, fixtures, now)
+        except PyMongoError as error:
+            # A dropped request is requested again once MongoDB answers, because
+            # its notification is still due or stale in MongoDB.
+            message = f"MongoDB at {mongo.display_uri} failed: {type(error).__name__}: {error}. The next tick retries."
+            context.log.error(message)
+            return SkipReason(message)
 
         if run_requests:
             return run_requests
@@ -103,33 +112,72 @@ def build_goal_notification_sensor(
 goal_notification_sensor = build_goal_notification_sensor()
 
 
+def _request_due(
+    context: SensorEvaluationContext,
+    database: Database,
+    due: list[dict[str, Any]],
+    fixtures: Mapping[int, Mapping[str, Any]],
+    now: datetime,
+) -> list[RunRequest]:
+    run_requests = []
+    for notification in due:
+        if not store.mark_requested(database, notification["key"], now=now):
+            context.log.warning(f"notification {notification['key']} left state due during the tick; not requested")
+            continue
+        run_requests.append(_run_request(notification, fixtures.get(notification["fixture_id"]), run_key=notification["key"]))
+        context.log.info(f"requested a twitter_job run for notification {notification['key']}")
+    return run_requests
+
+
 def _recover(
     context: SensorEvaluationContext,
     database: Database,
     stale: list[dict[str, Any]],
     fixtures: Mapping[int, Mapping[str, Any]],
     now: datetime,
+    max_requests: int,
 ) -> list[RunRequest]:
     run_requests = []
     for notification in stale:
         key = notification["key"]
-        if context.instance.get_runs(filters=RunsFilter(tags={RUN_KEY_TAG: key}), limit=1):
+        runs = _runs_of(context, key)
+        if any(run.status not in _ENDED_WITHOUT_SUCCESS for run in runs):
+            # A run is queued, running or succeeded: nothing to recover.
             store.mark_run_seen(database, key, now=now)
+            continue
+
+        requests_so_far = notification.get("request_count") or 1
+        if runs and requests_so_far >= max_requests:
+            store.mark_run_seen(database, key, now=now)
+            context.log.error(
+                f"notification {key} was requested {requests_so_far} times and every run failed; it is not requested "
+                "again. Fix the cause shown in its runs, then set its state to requested in MongoDB."
+            )
             continue
         if not store.renew_request(database, key, previous_requested_at=notification["requested_at"], now=now):
             continue
+
+        reason = "every run of it failed" if runs else "this Dagster instance has no run of it"
         context.log.warning(
-            f"notification {key} was requested at {notification['requested_at']} but this Dagster instance "
-            "has no run for it; requesting it again"
+            f"notification {key} was requested at {notification['requested_at']} but {reason}; requesting it again"
         )
-        run_requests.append(_run_request(notification, fixtures.get(notification["fixture_id"])))
+        run_key = f"{key}-request-{requests_so_far + 1}" if runs else key
+        run_requests.append(_run_request(notification, fixtures.get(notification["fixture_id"]), run_key=run_key))
     return run_requests
 
 
-def _run_request(notification: Mapping[str, Any], fixture: Mapping[str, Any] | None) -> RunRequest:
+def _runs_of(context: SensorEvaluationContext, key: str) -> list[Any]:
+    """Return this instance's runs of a notification, with the tag of every run key it was requested under."""
+    by_notification = context.instance.get_runs(filters=RunsFilter(tags={NOTIFICATION_TAG: key}))
+    by_run_key = context.instance.get_runs(filters=RunsFilter(tags={RUN_KEY_TAG: key}))
+    runs = {run.run_id: run for run in [*by_notification, *by_run_key]}
+    return list(runs.values())
+
+
+def _run_request(notification: Mapping[str, Any], fixture: Mapping[str, Any] | None, *, run_key: str) -> RunRequest:
     key = notification["key"]
     return RunRequest(
-        run_key=key,
+        run_key=run_key,
         run_config={"ops": {"deliver_goal_notification": {"config": {"notification_key": key}}}},
         tags=run_tags(notification, fixture),
     )
@@ -138,6 +186,7 @@ def _run_request(notification: Mapping[str, Any], fixture: Mapping[str, Any] | N
 def run_tags(notification: Mapping[str, Any], fixture: Mapping[str, Any] | None) -> dict[str, str]:
     """Build the run's tags: fixture id, kind, goal, teams, minute and scorer. No secrets."""
     tags = {
+        "notification": str(notification["key"]),
         "fixture_id": str(notification["fixture_id"]),
         "kind": str(notification["kind"]),
         "goal_key": str(notification["goal_key"]),
