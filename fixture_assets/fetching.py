@@ -8,7 +8,7 @@ equal, so the read costs no time on top of the fetch.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from fixture_assets.football_api import FootballApiClient, IdsBatch, MissingFixturesError
@@ -20,22 +20,26 @@ def fetch_while_loading(
     load: Callable[[], LoadedFixtures],
     expected_ids: Sequence[int],
     missing_ids: Sequence[int],
+    skipped_ids: Collection[int] = (),
 ) -> tuple[LoadedFixtures, IdsBatch]:
     """Run ``load`` while fetching ``expected_ids``; return the load and the fetch of the loaded ids.
 
     Fixtures fetched but no longer tracked are dropped from the batch, so a
-    wrong expectation costs requests, never a wrong write.
+    wrong expectation costs requests, never a wrong write. ``skipped_ids``
+    are not fetched this time; they keep their stored state.
     """
+    expected = [fixture_id for fixture_id in expected_ids if fixture_id not in skipped_ids]
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tick-fetch") as executor:
         early: Future[IdsBatch] | None = None
-        if expected_ids:
-            early = executor.submit(fetch_fixtures, client, expected_ids, missing_ids)
+        if expected:
+            early = executor.submit(fetch_fixtures, client, expected, missing_ids)
         loaded = load()
         batch = early.result() if early else empty_batch()
 
     tracked = set(loaded.by_id)
-    expected = set(expected_ids)
-    unexpected = [fixture_id for fixture_id in sorted(tracked) if fixture_id not in expected]
+    unexpected = [
+        fixture_id for fixture_id in sorted(tracked) if fixture_id not in set(expected) and fixture_id not in skipped_ids
+    ]
     if unexpected:
         merge_batch(batch, fetch_fixtures(client, unexpected, missing_ids))
     batch.fixtures = [fixture for fixture in batch.fixtures if fixture.id in tracked]

@@ -36,6 +36,9 @@ class PollerState:
     # Fixture ids that a recent response lacked. They are fetched in requests of
     # their own, so one missing id cannot block the 19 fixtures sharing its chunk.
     missing_ids: tuple[int, ...] = ()
+    # When each missing id was first missed, ISO 8601. An id missing for long
+    # is polled less often, because the API may have dropped the fixture.
+    missing_since: dict[int, str] = field(default_factory=dict)
     # The fixtures the next tick is expected to track. Their requests start
     # before MongoDB has returned which fixtures are tracked.
     expected_ids: tuple[int, ...] = ()
@@ -67,6 +70,7 @@ class PollerState:
                 "paused_until": self.paused_until.isoformat() if self.paused_until else None,
                 "missing_ids": list(self.missing_ids),
                 "expected_ids": list(self.expected_ids),
+                "missing_since": {str(key): value for key, value in self.missing_since.items()},
                 "faults": {
                     key: {"count": fault.count, "first_at": fault.first_at.isoformat(), "last_message": fault.last_message}
                     for key, fault in self.faults.items()
@@ -86,6 +90,7 @@ class PollerState:
                 paused_until=datetime.fromisoformat(data["paused_until"]) if data.get("paused_until") else None,
                 missing_ids=tuple(int(value) for value in data.get("missing_ids", ())),
                 expected_ids=tuple(int(value) for value in data.get("expected_ids", ())),
+                missing_since={int(key): str(value) for key, value in data.get("missing_since", {}).items()},
                 faults={
                     key: FaultCount(int(value["count"]), datetime.fromisoformat(value["first_at"]), str(value["last_message"]))
                     for key, value in data.get("faults", {}).items()
@@ -94,6 +99,20 @@ class PollerState:
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             logger.warning("ignoring an unreadable poller state (%s); starting from a fresh state", error)
             return cls()
+
+
+def resting_missing_ids(state: PollerState, now: datetime, *, after: timedelta, every_minutes: int) -> set[int]:
+    """Return the ids missing for longer than ``after`` that are not due this minute.
+
+    Such an id is polled once every ``every_minutes`` minutes, spread by id,
+    instead of costing a request every minute for as long as it stays tracked.
+    """
+    minute = int(now.timestamp() // 60)
+    return {
+        fixture_id
+        for fixture_id, since in state.missing_since.items()
+        if now - datetime.fromisoformat(since) > after and (minute + fixture_id) % every_minutes != 0
+    }
 
 
 def next_utc_midnight(now: datetime) -> datetime:

@@ -19,10 +19,15 @@ from fixture_assets.core.status import StatusClass
 from fixture_assets.fetching import fetch_while_loading, still_missing
 from fixture_assets.football_api import ChunkFailure, ErrorAction, FootballApiClient, Quota
 from fixture_assets.observe import PollSettings, log_notifications, observe_fixtures
-from fixture_assets.poller_state import PollerState, next_utc_midnight
+from fixture_assets.poller_state import PollerState, next_utc_midnight, resting_missing_ids
 from fixture_assets.store.fixtures import FixtureStore, LoadedFixtures, StepHook, TrackingWindow
 
 logger = logging.getLogger(__name__)
+
+# A fixture that the API has left out of its answers for this long is polled
+# once every _MISSING_BACKOFF_EVERY_MINUTES instead of every minute.
+_MISSING_BACKOFF_AFTER = timedelta(minutes=30)
+_MISSING_BACKOFF_EVERY_MINUTES = 15
 
 
 class PollFailedError(RuntimeError):
@@ -81,8 +86,9 @@ def run_tick(
         return result
 
     window = _window(settings, now)
+    resting = resting_missing_ids(state, now, after=_MISSING_BACKOFF_AFTER, every_minutes=_MISSING_BACKOFF_EVERY_MINUTES)
     loaded, batch = fetch_while_loading(
-        client, lambda: store.load_tracked(window), state.expected_ids, state.missing_ids
+        client, lambda: store.load_tracked(window), state.expected_ids, state.missing_ids, resting
     )
     result.tracked = len(loaded.by_id)
     if not loaded.by_id:
@@ -92,6 +98,9 @@ def run_tick(
         return result
 
     state.missing_ids = still_missing(batch, state.missing_ids)
+    state.missing_since = {
+        fixture_id: state.missing_since.get(fixture_id, now.isoformat()) for fixture_id in state.missing_ids
+    }
     result.requests, result.quota, result.failures = batch.requests, batch.quota, batch.failures
     # The client has logged each rejected fixture with its id.
     result.rejected = len(batch.rejected)

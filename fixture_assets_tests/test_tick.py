@@ -136,3 +136,19 @@ def test_discovery_filter_keeps_configured(mongo_db, start_replay_server, make_a
 
     assert result.seen == 0
     assert mongo_db.live_fixtures.count_documents({}) == 0
+
+
+def test_long_missing_id_polled_rarely(setup):
+    server, client, store = setup([1, 2])
+    state = PollerState()
+    server.inject_fault(MissingIdFault(fixture_ids=(2,)), times=100)
+
+    requests_for_missing = []
+    for minute in range(60):
+        server.clear_requests()
+        run_tick(store, client, state, PollSettings(), NOW + timedelta(minutes=minute))
+        requests_for_missing.append(sum(1 for request in server.requests if request.ids == (2,)))
+
+    assert all(count == 1 for count in requests_for_missing[1:31])
+    assert sum(requests_for_missing[32:]) <= 3
+    assert 2 in state.missing_since
