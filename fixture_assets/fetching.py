@@ -1,7 +1,7 @@
 """Fetch the tracked fixtures, with the API requests overlapping the MongoDB read.
 
 A tick starts fetching the fixtures the previous tick expected to track
-while MongoDB answers which fixtures are tracked now, and then fetches the
+while MongoDB returns the fixtures tracked now, and then fetches the
 few it did not expect. In the steady state of a match day the two sets are
 equal, so the read costs no time on top of the fetch.
 """
@@ -47,7 +47,7 @@ def fetch_while_loading(
 
 
 def fetch_fixtures(client: FootballApiClient, fixture_ids: Sequence[int], missing_ids: Sequence[int]) -> IdsBatch:
-    """Fetch fixtures, with the ids that a recent answer lacked in requests of their own.
+    """Fetch fixtures, with the ids that a recent response lacked in requests of their own.
 
     One missing id fails its whole chunk, so it is isolated: it cannot keep
     the 19 fixtures that shared its chunk from being polled.
@@ -62,7 +62,7 @@ def fetch_fixtures(client: FootballApiClient, fixture_ids: Sequence[int], missin
 
 
 def still_missing(batch: IdsBatch, missing_ids: Sequence[int]) -> tuple[int, ...]:
-    """Return the ids to isolate next tick: newly missing ones, and isolated ones not answered yet."""
+    """Return the ids to isolate next tick: newly missing ones, and isolated ones still absent from the responses."""
     missing = {
         fixture_id
         for failure in batch.failures

@@ -29,7 +29,7 @@ def goal(team_id: int, minute: int) -> dict:
 
 
 def finished(item: dict) -> dict:
-    """The fixture as the API answers it after the day: every match finished, with its goal events."""
+    """Return the fixture as the API returns it after the day: every match finished, with its goal events."""
     status = item["fixture"]["status"]["short"]
     if status in ("PST", "TBD"):
         return {**item, "events": []}
@@ -47,7 +47,7 @@ def finished(item: dict) -> dict:
 
 @pytest.fixture
 def recorded_day(shared_dir) -> tuple[ScenarioSource, list[dict]]:
-    """The recorded date= answer, and the ids= answers of the same fixtures after the day."""
+    """Serve the recorded date= response, and ids= responses of the same fixtures after the day."""
     day = json.loads((SAMPLES_DIR / "date-2024-05-25-1183-fixtures.json").read_text())
     after = [finished(item) for item in day["response"]]
     poll = {"at": ANSWERED_AT.isoformat(), "status": 200, "body": envelope("fixtures", {}, after)}

@@ -3,8 +3,9 @@
 The API gives events no ids, so a record is matched to an event by minute and
 scorer:
 
-- A live record (pending or confirmed) matches the nearest event within
-  ``match_window_minutes``. Two different known scorers pair only within
+- A live record (pending or confirmed) matches an event within
+  ``match_window_minutes``: one of the same or an unknown scorer first,
+  then the nearest in minutes. Two different known scorers pair only within
   ``reattribution_window_minutes``, where the API re-attributes a goal (a
   normal goal turned into an own goal by the other team's player).
   Otherwise a different scorer nearby is a different goal.
@@ -39,7 +40,7 @@ class MatchedRecord(Protocol):
 
 def match_events(
     live: Sequence[MatchedRecord],
-    gone: Sequence[MatchedRecord],
+    withdrawn: Sequence[MatchedRecord],
     events: Sequence[Event],
     score: int,
     *,
@@ -49,7 +50,7 @@ def match_events(
 ) -> dict[str, int]:
     """Return record key to event index for every record found in ``events``. Windows are in minutes."""
     matches = _pair(live, events, match_window, reattribution_window, taken=())
-    matches.update(_pair(gone, events, reinstate_window, reattribution_window, taken=set(matches.values())))
+    matches.update(_pair(withdrawn, events, reinstate_window, reattribution_window, taken=set(matches.values())))
     matches.update(_pair_moved_goals(live, events, matches, score))
     return matches
 

@@ -168,11 +168,11 @@ def claim(database: Database, key: str, *, run_id: str, now: datetime) -> dict[s
 
     A notification can be claimed from due or requested. From posting, it
     can be claimed only while no request to X is in flight (``sending_at``
-    unset): by the run that claimed it (a Dagster retry of a step that failed
-    before it posted), or by another run once the claim is older than
-    ``CLAIM_TAKEOVER_AFTER`` (its run died before it sent anything). Taking
-    over is safe because ``mark_sending`` only succeeds for the run that
-    holds the claim, so at most one of two runs ever sends.
+    unset). The run that claimed it may claim it again, as a Dagster retry of
+    a step that failed before it posted. Another run may take the claim over
+    once it is older than ``CLAIM_TAKEOVER_AFTER``, because its run died
+    before it sent anything. Taking over is safe: ``mark_sending`` succeeds
+    only for the run that holds the claim, so at most one of two runs sends.
     """
     return _collection(database).find_one_and_update(
         {

@@ -92,7 +92,7 @@ def build_goal_notification_sensor(
             run_requests = _recover(context, database, stale, fixtures, now, max_requests)
             run_requests += _request_due(context, database, due, fixtures, now)
         except PyMongoError as error:
-            # A dropped request is requested again once MongoDB answers, because
+            # A dropped request is made again once MongoDB responds, because
             # its notification is still due or stale in MongoDB.
             message = f"MongoDB at {mongo.display_uri} failed: {type(error).__name__}: {error}. The next tick retries."
             context.log.error(message)
