@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from fixture_assets.store.database import NOTIFICATIONS
-from fixture_assets.store.notifications import claim, mark_sending
+from fixture_assets.store.notifications import CLAIM_TAKEOVER_AFTER, claim, mark_sending
 
 NOW = datetime(2026, 5, 2, 15, 0, tzinfo=UTC)
 
@@ -23,9 +23,9 @@ def stored_claim(mongo_db, *, claimed_ago: timedelta, sending: bool) -> None:
 @pytest.mark.parametrize(
     "claimed_ago, sending, taken",
     [
-        (timedelta(minutes=10), False, True),
-        (timedelta(minutes=1), False, False),
-        (timedelta(minutes=10), True, False),
+        (CLAIM_TAKEOVER_AFTER + timedelta(minutes=1), False, True),
+        (CLAIM_TAKEOVER_AFTER - timedelta(minutes=1), False, False),
+        (CLAIM_TAKEOVER_AFTER + timedelta(minutes=1), True, False),
     ],
     ids=["stale-idle-claim", "fresh-claim", "request-in-flight"],
 )
@@ -38,7 +38,7 @@ def test_claim_takeover_rules(mongo_db, claimed_ago, sending, taken):
 
 
 def test_taken_over_run_cannot_send(mongo_db):
-    stored_claim(mongo_db, claimed_ago=timedelta(minutes=10), sending=False)
+    stored_claim(mongo_db, claimed_ago=CLAIM_TAKEOVER_AFTER + timedelta(minutes=1), sending=False)
     claim(mongo_db, "1-2-1", run_id="new-run", now=NOW)
 
     assert not mark_sending(mongo_db, "1-2-1", run_id="dead-run", text="GOAL!", now=NOW)

@@ -90,6 +90,13 @@ _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 # Real events are 3 levels deep. Deeper raw values are rejected before they
 # reach MongoDB, which refuses documents nested past 100 levels.
 _MAX_RAW_DEPTH = 20
+# A fixture above these sizes is rejected: MongoDB refuses a document over
+# 16 MB, and one such fixture would fail the whole tick's write. A recorded
+# match with extra time and a shoot-out has about 30 events, which take about
+# 9,000 characters.
+_MAX_EVENTS = 1_000
+_MAX_RAW_EVENTS_SIZE = 1_000_000
+_MAX_TEXT_CHARS = 10_000
 
 
 def _parse_fixture(item: Any) -> Fixture:
@@ -202,6 +209,8 @@ def _score(value: Any) -> Score:
 def _events(value: Any) -> tuple[Event, ...]:
     if not isinstance(value, list):
         raise _FieldError(f"events is {_type_name(value)}, expected a list")
+    if len(value) > _MAX_EVENTS:
+        raise _FieldError(f"events has {len(value):,} items, more than the {_MAX_EVENTS:,} a fixture may have")
     return tuple(_event(item, index) for index, item in enumerate(value))
 
 
@@ -263,6 +272,8 @@ def _optional_count(value: Any, path: str) -> int | None:
 def _str(value: Any, path: str) -> str:
     if not isinstance(value, str):
         raise _FieldError(f"{path} is {_type_name(value)}, expected a string")
+    if len(value) > _MAX_TEXT_CHARS:
+        raise _FieldError(f"{path} has {len(value):,} characters, more than {_MAX_TEXT_CHARS:,}")
     return _valid_utf8(value)
 
 
@@ -279,24 +290,41 @@ def _valid_utf8(value: str) -> str:
     return value
 
 
-def _storable(value: Any, path: str, depth: int = 0) -> Any:
+class _SizeBudget:
+    """The characters and values that the rest of one raw value may take."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.left = _MAX_RAW_EVENTS_SIZE
+
+    def spend(self, size: int) -> None:
+        self.left -= size
+        if self.left < 0:
+            raise _FieldError(f"{self.path} is larger than {_MAX_RAW_EVENTS_SIZE:,} characters and values")
+
+
+def _storable(value: Any, path: str, depth: int = 0, budget: _SizeBudget | None = None) -> Any:
     """Return a copy of a raw JSON value that MongoDB can store, or raise _FieldError."""
+    budget = budget or _SizeBudget(path)
     if depth > _MAX_RAW_DEPTH:
         raise _FieldError(f"{path} is nested more than {_MAX_RAW_DEPTH} levels deep")
     if isinstance(value, str):
+        budget.spend(len(value))
         return _valid_utf8(value)
+    budget.spend(len(value) if isinstance(value, list | dict) else 1)
     if isinstance(value, bool) or value is None or isinstance(value, float):
         return value
     if isinstance(value, int):
         return _int(value, path)
     if isinstance(value, list):
-        return [_storable(item, path, depth + 1) for item in value]
+        return [_storable(item, path, depth + 1, budget) for item in value]
     if isinstance(value, dict):
         copy = {}
         for key, item in value.items():
             if key.startswith("$") or "." in key or "\x00" in key:
                 raise _FieldError(f"{path} has the key {key[:40]!r}, which MongoDB cannot store")
-            copy[_valid_utf8(key)] = _storable(item, path, depth + 1)
+            budget.spend(len(key))
+            copy[_valid_utf8(key)] = _storable(item, path, depth + 1, budget)
         return copy
     raise _FieldError(f"{path} contains {_type_name(value)}, which is not JSON")
 

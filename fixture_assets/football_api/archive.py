@@ -55,7 +55,7 @@ def archive_line(
         return line
     try:
         line["body"] = json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):
         line["body"] = None
         line["body_text"] = content.decode("utf-8", "replace")
     return line

@@ -8,6 +8,8 @@ A success has HTTP status 200, a JSON body that is an envelope (``get``,
 from __future__ import annotations
 
 import json
+import logging
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,6 +31,13 @@ _RATE_LIMIT_KEYS = ("rateLimit",)
 # The API reports its own crashes as {"time", "bug", "report"}.
 _SERVER_BUG_KEYS = ("bug", "report")
 _MAX_EXCERPT_CHARS = 200
+_REPLACEMENT_CHARACTER = "\ufffd"
+
+logger = logging.getLogger(__name__)
+
+# Fixtures whose invalid UTF-8 was reported, so a repeat each poll is not logged again.
+_reported_invalid_utf8: set[str] = set()
+_reported_lock = threading.Lock()
 
 
 def decode_envelope(
@@ -49,12 +58,17 @@ def decode_envelope(
     if status_code != 200:
         raise _status_error(status_code, content, secret, context)
 
+    text, invalid_utf8 = _json_text(content)
     try:
-        body = json.loads(content)
+        body = json.loads(text)
     except ValueError:
         raise ServerError(
             f"HTTP 200 with a body that is not valid JSON ({len(content)} bytes, truncated or damaged)",
             **context,
+        ) from None
+    except RecursionError:
+        raise ServerError(
+            f"HTTP 200 with a JSON body nested too deeply to decode ({len(content)} bytes)", **context
         ) from None
 
     missing = [key for key in ENVELOPE_KEYS if not isinstance(body, dict) or key not in body]
@@ -70,7 +84,45 @@ def decode_envelope(
         raise ServerError(f"the envelope's errors is {type(errors).__name__}, expected a list or an object", **context)
     if errors:
         raise _errors_error(errors, secret, context)
+    if invalid_utf8 is not None:
+        _report_invalid_utf8(body["response"], invalid_utf8, path, params)
     return body
+
+
+def _json_text(content: bytes) -> tuple[str, UnicodeDecodeError | None]:
+    """Decode a body for ``json.loads``, replacing invalid UTF-8 bytes with U+FFFD.
+
+    One damaged string, such as a player name, then costs one garbled name
+    instead of every fixture of the response. Returns the decoding error, if any.
+    """
+    encoding = json.detect_encoding(content)
+    try:
+        return content.decode(encoding), None
+    except UnicodeDecodeError as error:
+        return content.decode(encoding, "replace"), error
+
+
+def _report_invalid_utf8(items: Any, error: UnicodeDecodeError, path: str, params: Mapping[str, str]) -> None:
+    """Log, once per process and fixture, the fixtures whose text had invalid UTF-8 replaced."""
+    affected = []
+    for item in items if isinstance(items, list) else [items]:
+        if _REPLACEMENT_CHARACTER in json.dumps(item, ensure_ascii=False):
+            fixture = item.get("fixture") if isinstance(item, dict) else None
+            affected.append(str(fixture.get("id")) if isinstance(fixture, dict) else "without an id")
+    with _reported_lock:
+        new = [fixture_id for fixture_id in affected if fixture_id not in _reported_invalid_utf8]
+        _reported_invalid_utf8.update(new)
+    if not new and affected:
+        return
+    query = "&".join(f"{name}={value}" for name, value in params.items())
+    logger.warning(
+        "the response to GET %s?%s has invalid UTF-8 (first at byte %d); the invalid bytes were replaced with "
+        "U+FFFD in fixtures %s, which are used with that text",
+        path,
+        query,
+        error.start,
+        ", ".join(new) or "none (the damage was outside the fixtures)",
+    )
 
 
 def _status_error(status_code: int, content: bytes, secret: str | None, context: dict[str, Any]) -> FootballApiError:
@@ -113,7 +165,7 @@ def _api_message(content: bytes, secret: str | None) -> str:
         return ""
     try:
         body = json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):
         return _excerpt(content, secret)
     if isinstance(body, dict):
         if isinstance(body.get("message"), str):

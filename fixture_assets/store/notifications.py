@@ -83,8 +83,10 @@ def insert_if_absent(document: dict[str, Any]) -> UpdateOne:
 # - on an alert whose post was deleted: ``deleted_at``, ``deleted_by``.
 
 # A claim without a request in flight that is older than this belongs to a
-# run that died; another run may take it over. A live run sends within seconds.
-CLAIM_TAKEOVER_AFTER = timedelta(minutes=5)
+# run that died, and another run may take it over. A live run sends within
+# seconds of its claim, or renews the claim before each rate-limit wait, so
+# this must exceed the longest wait (rate_limit_max_wait_seconds, 900 s).
+CLAIM_TAKEOVER_AFTER = timedelta(minutes=20)
 
 UNFINISHED_STATES = (NotificationState.DUE, NotificationState.REQUESTED, NotificationState.POSTING)
 DELIVERED_STATES = (NotificationState.POSTED, NotificationState.DRY_RUN)
@@ -149,6 +151,50 @@ def find_stale_requested(database: Database, *, requested_before: datetime, limi
     return list(cursor)
 
 
+def find_abandoned_claims(database: Database, *, now: datetime, limit: int) -> list[dict[str, Any]]:
+    """Return notifications claimed more than ``CLAIM_TAKEOVER_AFTER`` ago with no request to X in flight.
+
+    Their run died between its claim and its request to X, so nothing was
+    sent and another run may deliver them.
+    """
+    cursor = (
+        _collection(database)
+        .find(
+            {
+                "state": NotificationState.POSTING.value,
+                "sending_at": None,
+                "claimed_at": {"$lt": now - CLAIM_TAKEOVER_AFTER},
+            },
+            {"_id": 0},
+        )
+        .sort([("created_at", ASCENDING), ("key", ASCENDING)])
+        .limit(limit)
+    )
+    return list(cursor)
+
+
+def release_abandoned_claim(database: Database, key: str, *, previous_claimed_at: datetime, now: datetime) -> bool:
+    """Put an abandoned claim back to requested, as a new request; False if it changed meanwhile."""
+    result = _collection(database).update_one(
+        {
+            "key": key,
+            "state": NotificationState.POSTING.value,
+            "sending_at": None,
+            "claimed_at": previous_claimed_at,
+        },
+        {
+            "$set": {
+                "state": NotificationState.REQUESTED.value,
+                "requested_at": now,
+                "released_at": now,
+                "updated_at": now,
+            },
+            "$inc": {"request_count": 1},
+        },
+    )
+    return result.matched_count == 1
+
+
 def mark_run_seen(database: Database, key: str, *, now: datetime) -> None:
     """Record that the Dagster instance has a run for a requested notification."""
     _collection(database).update_one({"key": key}, {"$set": {"run_seen_at": now}})
@@ -208,8 +254,12 @@ def mark_sending(database: Database, key: str, *, run_id: str, text: str | None,
 
 
 def clear_sending(database: Database, key: str, *, run_id: str, now: datetime) -> bool:
-    """Record that the request in flight definitely created nothing (for example a 429)."""
-    return _update_claimed(database, key, run_id, {"sending_at": None, "updated_at": now})
+    """Record that the request in flight definitely created nothing (for example a 429).
+
+    It also renews ``claimed_at``, so a run that waits for a rate-limit reset
+    keeps its claim from being taken over.
+    """
+    return _update_claimed(database, key, run_id, {"sending_at": None, "claimed_at": now, "updated_at": now})
 
 
 def release_claim(database: Database, key: str, *, run_id: str, error: str, now: datetime) -> bool:

@@ -6,7 +6,8 @@ each, with the notification key as run key and as the only run config.
 A notification can stay requested with no run behind it: the daemon can
 stop between this tick's MongoDB update and the run launch, or
 DAGSTER_HOME can be wiped. Its runs can also all fail before they claim it,
-for example on incomplete X credentials that an operator fixes later. Once
+for example on incomplete X credentials that an operator fixes later, or
+die after the claim and before any request to X. Once
 ``recovery_delay_seconds`` have passed since the last request, and this
 Dagster instance has no run of the notification that is still going or
 succeeded, the sensor requests it again, up to ``max_requests`` times. A
@@ -44,6 +45,7 @@ RUN_KEY_TAG = "dagster/run_key"
 TAG_PREFIX = "fixture_assets/"
 NOTIFICATION_TAG = TAG_PREFIX + "notification"
 _ENDED_WITHOUT_SUCCESS = (DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED)
+_NOT_YET_RUNNING = (DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING)
 # Longer names are cut in tags. 63 is Dagster's limit for strict tag values,
 # which run tags need not follow, but longer values clutter the run list.
 _MAX_TAG_VALUE_LENGTH = 63
@@ -89,7 +91,10 @@ def build_goal_notification_sensor(
             )
             due = store.find_due(database, limit=batch_size)
             fixtures = _load_fixtures(database, {item["fixture_id"] for item in [*stale, *due]})
+            abandoned = store.find_abandoned_claims(database, now=now, limit=batch_size)
+            fixtures = {**fixtures, **_load_fixtures(database, {item["fixture_id"] for item in abandoned})}
             run_requests = _recover(context, database, stale, fixtures, now, max_requests)
+            run_requests += _recover_abandoned(context, database, abandoned, fixtures, now)
             run_requests += _request_due(context, database, due, fixtures, now)
         except PyMongoError as error:
             # A dropped request is made again once MongoDB responds, because
@@ -160,6 +165,38 @@ def _recover(
         reason = "every run of it failed" if runs else "this Dagster instance has no run of it"
         context.log.warning(
             f"notification {key} was requested at {notification['requested_at']} but {reason}; requesting it again"
+        )
+        run_key = f"{key}-request-{requests_so_far + 1}" if runs else key
+        run_requests.append(_run_request(notification, fixtures.get(notification["fixture_id"]), run_key=run_key))
+    return run_requests
+
+
+def _recover_abandoned(
+    context: SensorEvaluationContext,
+    database: Database,
+    abandoned: list[dict[str, Any]],
+    fixtures: Mapping[int, Mapping[str, Any]],
+    now: datetime,
+) -> list[RunRequest]:
+    """Request again the notifications whose run died after its claim and before it sent anything.
+
+    The run's Dagster status is not trusted here: a run whose process was
+    killed stays STARTED, because the default run launcher cannot check its
+    worker. The stale claim is the evidence; only a run not yet started
+    makes the sensor wait.
+    """
+    run_requests = []
+    for notification in abandoned:
+        key = notification["key"]
+        runs = _runs_of(context, key)
+        if any(run.status in _NOT_YET_RUNNING for run in runs):
+            continue
+        if not store.release_abandoned_claim(database, key, previous_claimed_at=notification["claimed_at"], now=now):
+            continue
+        requests_so_far = notification.get("request_count") or 1
+        context.log.warning(
+            f"notification {key} was claimed by run {notification.get('run_id')} at {notification['claimed_at']}, "
+            "which ended before it sent anything to X; requesting it again"
         )
         run_key = f"{key}-request-{requests_so_far + 1}" if runs else key
         run_requests.append(_run_request(notification, fixtures.get(notification["fixture_id"]), run_key=run_key))
