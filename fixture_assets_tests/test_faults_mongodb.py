@@ -257,3 +257,41 @@ def test_sensor_skips_when_mongodb_never_answered(shared_dir) -> None:
     assert reason.endswith(NEXT_STEP)
     assert errors == [reason]
     assert result.run_requests == []
+
+
+def test_report_failure_keeps_stored_tick(shared_dir, mongo_client, counted_mongo) -> None:
+    source, expect = scenario("tc02-var-cancel-without-var-event")
+    mongo = counted_mongo()
+    asset_events: dict[int, list[Any]] = {}
+    errors: dict[int, list[str]] = {}
+
+    with MinuteSensorReplay(source, mongo.resource) as replay:
+        replay.discover()
+        for index, at in replay.polls():
+            replay.clear_lines()
+            if index == 1:
+                # The tick's own aggregate (the tracked set) passes, the
+                # status count behind the materializations fails.
+                mongo_client.admin.command(
+                    {
+                        "configureFailPoint": "failCommand",
+                        "mode": {"skip": 1, "times": 1},
+                        "data": {"failCommands": ["aggregate"], **ERROR_CODE},
+                    }
+                )
+            try:
+                result = replay.evaluate(at)
+            finally:
+                failpoint_off(mongo_client)
+            asset_events[index] = result.asset_events
+            errors[index] = replay.lines(logging.ERROR)
+
+    report = read_report(mongo.database)
+
+    assert asset_events[1] == []
+    # The withdrawal in a later poll is reported as usual.
+    assert any(events for index, events in asset_events.items() if index > 1)
+    assert len(errors[1]) == 1
+    assert "failed after the tick was stored (OperationFailure" in errors[1][0]
+    assert all(not lines for index, lines in errors.items() if index != 1)
+    assert compare_report(report, expect) == []
