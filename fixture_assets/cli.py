@@ -93,7 +93,7 @@ def _add_dev_command(subcommands: argparse._SubParsersAction) -> None:
         ),
     )
     command.add_argument("--host", default="127.0.0.1", help="Address of the Dagster webserver (default 127.0.0.1).")
-    command.add_argument("--port", type=_port, default=3000, help="Port of the Dagster webserver (default 3000).")
+    command.add_argument("--port", type=_webserver_port, default=3000, help="Port of the Dagster webserver (default 3000).")
     command.add_argument(
         "--data-dir",
         type=Path,
@@ -130,6 +130,15 @@ def run_dev_command(args: argparse.Namespace) -> int:
     if not (options.project_dir / "workspace.yaml").is_file():
         print("fixture-assets dev: run it from the repository root, where workspace.yaml is", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        options.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        print(
+            f"fixture-assets dev: cannot create the data folder {options.data_dir} ({error.strerror}); "
+            "pass --data-dir with a folder you can write to",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     try:
         return run_dev_stack(options)
     except (DevStackError, EmbeddedMongoError) as error:
@@ -284,6 +293,14 @@ def _port(text: str) -> int:
     port = int(text)
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"port {port} is outside 0-65535")
+    return port
+
+
+def _webserver_port(text: str) -> int:
+    port = _port(text)
+    if port == 0:
+        # dagster dev does not pick a free port for 0: it serves on 3000.
+        raise argparse.ArgumentTypeError("port 0 is not supported by dagster dev; pass a port from 1 to 65535, such as 3001")
     return port
 
 

@@ -9,6 +9,7 @@ is stopped again on Ctrl-C.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import shutil
@@ -17,8 +18,10 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
@@ -26,9 +29,10 @@ from pymongo.errors import PyMongoError
 
 from fixture_assets.football_api import API_KEY_ENV, BASE_URL_ENV
 from fixture_assets.replay.clock import VirtualClock
-from fixture_assets.replay.demo_day import DemoDaySource
+from fixture_assets.replay.demo_starts import DEMO_STARTS_FILE, DemoPlan, plan_demo
 from fixture_assets.replay.server import ReplayServer
-from fixture_assets.store.database import connect, mask_uri
+from fixture_assets.store.database import DEFAULT_DATABASE, connect, mask_uri, validate_mongo_uri
+from fixture_assets.store.discoveries import forget_discoveries
 from fixture_assets.store.embedded_server import EmbeddedMongo
 
 logger = logging.getLogger(__name__)
@@ -55,9 +59,10 @@ class DevOptions:
 def run_dev_stack(options: DevOptions) -> int:
     """Start the stack, run ``dagster dev`` until it exits or Ctrl-C, stop everything. Returns an exit code."""
     environment = dict(os.environ)
-    stop = _stop_requested()
 
     with ExitStack() as services:
+        services.enter_context(_data_dir_lock(options.data_dir))
+        stop = _stop_requested()
         if environment.get("MONGO_URI"):
             _check_mongo(environment["MONGO_URI"])
         else:
@@ -69,15 +74,12 @@ def run_dev_stack(options: DevOptions) -> int:
         logger.info("MongoDB: %s", mask_uri(environment["MONGO_URI"]))
 
         if not environment.get(API_KEY_ENV) and not environment.get(BASE_URL_ENV):
-            source = DemoDaySource(
-                minute_seconds=options.minute_seconds,
-                kickoff_delay_minutes=options.kickoff_delay_minutes,
-                fixture_id_offset=_demo_id_offset(),
-            )
-            replay = ReplayServer(source, host="127.0.0.1", clock=VirtualClock(source.initial_time())).start()
+            plan = _plan_demo(options, environment)
+            # The demo's kick-offs are real times, so the server's clock is real time.
+            replay = ReplayServer(plan.source, host="127.0.0.1", clock=VirtualClock()).start()
             services.callback(replay.stop)
             environment[BASE_URL_ENV] = replay.url
-            logger.info("football API: demo replay server at %s (%s)", replay.url, source.description)
+            logger.info("football API: demo replay server at %s (%s)", replay.url, plan.source.description)
         else:
             logger.info("football API: %s", environment.get(BASE_URL_ENV) or "the real API-Football")
 
@@ -86,17 +88,78 @@ def run_dev_stack(options: DevOptions) -> int:
         return _run_dagster_dev(options, environment, stop)
 
 
+@contextmanager
+def _data_dir_lock(data_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the data folder while the stack runs, so that a second stack is stopped early."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    lock_path = data_dir / "dev.lock"
+    with open(lock_path, "a+", encoding="utf-8") as lock_file:
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock_file.seek(0)
+            holder = lock_file.read().strip() or "unknown"
+            raise DevStackError(
+                f"another fixture-assets dev (process {holder}) uses the data folder {data_dir}; "
+                "stop it, or pass another --data-dir"
+            ) from None
+        lock_file.truncate(0)
+        lock_file.write(str(os.getpid()))
+        lock_file.flush()
+        yield
+
+
+def _plan_demo(options: DevOptions, environment: dict[str, str]) -> DemoPlan:
+    """Resume the demo day that still plays, or start a new one whose dates are discovered again."""
+    plan = plan_demo(
+        options.data_dir / DEMO_STARTS_FILE,
+        datetime.now(UTC),
+        options.minute_seconds,
+        options.kickoff_delay_minutes,
+        _demo_id_offset(),
+    )
+    first_kickoff = plan.current.source().first_kickoff
+    if plan.resumed:
+        logger.info(
+            "demo day: resuming the day started at %s UTC (first kick-off %s UTC)",
+            f"{plan.current.started_at:%H:%M:%S}",
+            f"{first_kickoff:%H:%M}",
+        )
+        return plan
+
+    logger.info("demo day: a new day under new fixture ids, first kick-off at %s UTC", f"{first_kickoff:%H:%M}")
+    # An earlier demo day recorded these dates as discovered. Forgetting that
+    # makes the minute sensor request their discovery, which finds the new ids.
+    client = connect(environment["MONGO_URI"], timeout_ms=5_000)
+    try:
+        database = client[environment.get("MONGO_DATABASE") or DEFAULT_DATABASE]
+        forget_discoveries(database, plan.match_dates)
+    except PyMongoError as error:
+        logger.warning(
+            "could not reset the discovery record of %s (%s: %s); the new demo fixtures are found by the next "
+            "scheduled discovery, or materialize staged_fixtures for the date in the UI",
+            ", ".join(plan.match_dates),
+            type(error).__name__,
+            error,
+        )
+    finally:
+        client.close()
+    return plan
+
+
 def _demo_id_offset() -> int:
     """Return a fixture id offset that differs for each start minute of the demo day.
 
-    The demo's fixtures from an earlier start are finished in MongoDB; with
-    new ids, every start plays the whole day again. The offset repeats after
-    about 69 days (100,000 minutes).
+    The offset repeats after about 69 days (100,000 minutes).
     """
     return int(time.time() // 60) % 100_000 * 100
 
 
 def _check_mongo(uri: str) -> None:
+    try:
+        validate_mongo_uri(uri)
+    except ValueError as error:
+        raise DevStackError(f"{error}, or unset MONGO_URI to use the embedded SecantusDB") from None
     client = connect(uri, timeout_ms=5_000)
     try:
         client.admin.command("ping")

@@ -24,6 +24,7 @@ from fixture_assets.replay.faults import Fault
 from fixture_assets.replay.protocol import ApiRequest, ApiResponse
 from fixture_assets.replay.runner import compare_report, load_expect, read_report
 from fixture_assets.replay.scenario_source import ScenarioSource
+from fixture_assets.store.discoveries import record_discovery
 
 from .conftest import SCENARIOS_DIR
 from .fault_replay import MinuteSensorReplay, skip_message
@@ -125,6 +126,9 @@ def test_daily_quota_pauses_until_midnight(shared_dir, mongo_uri, mongo_db) -> N
 
     with MinuteSensorReplay(source, mongo_resource(mongo_uri, mongo_db)) as replay:
         replay.discover()
+        # The day after the match has no fixtures. Recorded as discovered, it
+        # adds no discovery request to the ticks, so each paused tick skips.
+        record_discovery(mongo_db, midnight.date().isoformat(), midnight, fixtures=0)
         for index, at in replay.polls():
             if index == exhausted_at:
                 replay.server.inject_fault(

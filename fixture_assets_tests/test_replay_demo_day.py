@@ -143,8 +143,8 @@ def test_stoppage_time_goals(demo_server: ReplayServer, demo_day: DemoDaySource,
 def test_goal_cancelled_by_var(demo_server: ReplayServer, demo_day: DemoDaySource, client: FootballApiClient) -> None:
     script = demo_day.fixture(VAR_CANCELLED)
 
-    scored = seen_at(demo_server, client, script.time_at(29), VAR_CANCELLED)
-    cancelled = seen_at(demo_server, client, script.time_at(30), VAR_CANCELLED)
+    scored = seen_at(demo_server, client, script.time_at(45, 1), VAR_CANCELLED)
+    cancelled = seen_at(demo_server, client, script.time_at(45, 2), VAR_CANCELLED)
 
     assert goal_scorers(scored) == [(27, None, "E. Novak", "Normal Goal")]
     assert (scored.goals.home, scored.goals.away) == (1, 0)
@@ -156,8 +156,8 @@ def test_goal_cancelled_by_var(demo_server: ReplayServer, demo_day: DemoDaySourc
 def test_scorer_corrected_later(demo_server: ReplayServer, demo_day: DemoDaySource, client: FootballApiClient) -> None:
     script = demo_day.fixture(SCORER_CORRECTED)
 
-    published = seen_at(demo_server, client, script.time_at(55), SCORER_CORRECTED)
-    corrected = seen_at(demo_server, client, script.time_at(56), SCORER_CORRECTED)
+    published = seen_at(demo_server, client, script.time_at(74), SCORER_CORRECTED)
+    corrected = seen_at(demo_server, client, script.time_at(75), SCORER_CORRECTED)
 
     assert goal_scorers(published)[1] == (52, None, "H. Tanaka", "Normal Goal")
     assert goal_scorers(corrected)[1] == (52, None, "G. Ruiz", "Normal Goal")
@@ -243,3 +243,20 @@ def test_invalid_demo_data_rejected() -> None:
 
     with pytest.raises(ReplayInputError, match="demo fixture 9100001 .*45\\+9"):
         DemoDaySource(started_at=DEMO_STARTED_AT, data=data)
+
+
+def test_scripted_changes_outlast_slow_polls() -> None:
+    # The daemon runs the minute sensor about every 60 to 90 s, so at the
+    # default pace each scripted state must last longer than 90 s to be seen.
+    day = DemoDaySource(started_at=DEMO_STARTED_AT)
+    shortest = timedelta(seconds=90)
+    spans = {}
+    for script in day.fixtures():
+        for event in script.events:
+            changes = [change for change in (event.withdrawn_at, *(at for at, _ in event.corrections)) if change is not None]
+            for change in changes:
+                spans[(script.id, event.event["time"]["elapsed"])] = script.time_at_clock(change) - script.time_at_clock(event.appears_at)
+
+    assert set(spans) == {(VAR_CANCELLED, 27), (SCORER_CORRECTED, 52)}
+    for key, span in spans.items():
+        assert span > shortest, key

@@ -105,3 +105,24 @@ def test_cli_rejects_missing_file(cli_env, tmp_path):
 
     assert completed.returncode == 2
     assert "absent.json" in completed.stderr
+
+
+def test_cli_warns_without_valid_answers(shared_dir, cli_env, tmp_path):
+    scenario = json.loads((SCENARIOS_DIR / "tc01-var-cancel-with-var-event.json").read_text())
+    for poll in scenario["polls"]:
+        if isinstance(poll.get("body"), dict):
+            poll["body"].pop("errors", None)
+    stripped = tmp_path / "no-errors-key.json"
+    stripped.write_text(json.dumps(scenario))
+
+    completed = _replay_cli(str(stripped), env=cli_env)
+
+    assert completed.returncode == 0, completed.stderr
+    assert "nothing to replay: no poll lists a fixture in a valid API answer" in completed.stderr
+
+
+def test_cli_quiet_when_discovery_completes_all(shared_dir, cli_env):
+    completed = _replay_cli(str(SCENARIOS_DIR / "first-seen-finished-cl-ties.json"), env=cli_env)
+
+    assert completed.returncode == 0, completed.stderr
+    assert "WARNING" not in completed.stderr

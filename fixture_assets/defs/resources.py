@@ -8,8 +8,9 @@ import pymongo
 from dagster import ConfigurableResource
 from pydantic import Field
 from pymongo.database import Database
+from pymongo.errors import ConfigurationError
 
-from fixture_assets.store.database import connect, ensure_indexes, mask_uri
+from fixture_assets.store.database import connect, ensure_indexes, mask_uri, validate_mongo_uri
 
 _clients: dict[str, pymongo.MongoClient] = {}
 _indexed: set[tuple[str, str]] = set()
@@ -32,12 +33,21 @@ class MongoResource(ConfigurableResource):
         with _clients_lock:
             client = _clients.get(self.uri)
             if client is None:
-                client = connect(self.uri)
+                client = self._connect()
                 _clients[self.uri] = client
             if (self.uri, self.database) not in _indexed:
                 ensure_indexes(client[self.database])
                 _indexed.add((self.uri, self.database))
             return client
+
+    def _connect(self) -> pymongo.MongoClient:
+        """Open the client, raising ValueError that names MONGO_URI when the URI is invalid."""
+        validate_mongo_uri(self.uri)
+        try:
+            return connect(self.uri)
+        except (ValueError, ConfigurationError) as error:
+            # pymongo parses the URI here. A server that is down fails later, on first use.
+            raise ValueError(f"MONGO_URI {mask_uri(self.uri)} is invalid: {error}") from None
 
     def get_database(self) -> Database:
         return self.get_client()[self.database]

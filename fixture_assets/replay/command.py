@@ -81,8 +81,14 @@ def _run_all(
             client.drop_database(database_name)
         for problem in run.failed_ticks:
             logger.warning("%s: %s", path, problem)
-        if run.ticks == run.skipped_ticks:
-            logger.warning("%s: no poll of the scenario was applied: every tick failed or had nothing to poll", path)
+        if not run.discovered_dates:
+            logger.warning(
+                "%s: nothing to replay: no poll lists a fixture in a valid API answer (an object with get, "
+                "parameters, errors, results, paging and response, and no errors), so no fixture was discovered",
+                path,
+            )
+        elif run.ticks == run.skipped_ticks and not run.report.get("final"):
+            logger.warning("%s: nothing was stored: every tick failed or had nothing to poll", path)
         reports[str(path)] = run.report
 
         if expect is not None and check_out is not None:

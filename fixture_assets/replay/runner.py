@@ -43,6 +43,8 @@ class ScenarioRun:
     ticks: int = 0
     skipped_ticks: int = 0
     failed_ticks: list[str] = field(default_factory=list)
+    # The match dates discovered: empty when no poll lists a fixture in a valid answer.
+    discovered_dates: list[str] = field(default_factory=list)
 
 
 def run_scenario(source: ScenarioSource, database: Database, settings: PollSettings | None = None) -> ScenarioRun:
@@ -54,7 +56,8 @@ def run_scenario(source: ScenarioSource, database: Database, settings: PollSetti
 
     with ReplayServer(source, clock=clock) as server, FootballApiClient(_client_settings(server.url)) as client:
         first_at = source.polls[0].at
-        for match_date in _discovery_dates(source):
+        run.discovered_dates = _discovery_dates(source)
+        for match_date in run.discovered_dates:
             try:
                 discover_match_date(store, client, match_date, DiscoveryFilter(), settings, first_at)
             except FootballApiError as error:

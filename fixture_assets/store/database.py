@@ -16,6 +16,7 @@ from fixture_assets.core.status import StatusClass
 logger = logging.getLogger(__name__)
 
 FIXTURE_COLLECTIONS: tuple[str, ...] = tuple(status_class.value for status_class in StatusClass)
+DEFAULT_DATABASE = "fixture_assets"
 NOTIFICATIONS = "goal_notifications"
 DISCOVERIES = "discoveries"
 
@@ -43,6 +44,31 @@ _URI_PASSWORD = re.compile(r"^(?P<scheme>mongodb(?:\+srv)?://)(?P<user>[^:@/]+):
 def mask_uri(uri: str) -> str:
     """Return ``uri`` with its password replaced by ``***``, for logs and metadata."""
     return _URI_PASSWORD.sub(lambda match: f"{match['scheme']}{match['user']}:***@", uri)
+
+
+MONGO_URI_SCHEMES = ("mongodb://", "mongodb+srv://")
+
+
+def validate_mongo_uri(uri: str, variable: str = "MONGO_URI") -> str:
+    """Return ``uri`` if it is a MongoDB connection string, or raise ValueError naming ``variable``.
+
+    pymongo reads a value without a scheme, such as ``garbage``, as a host
+    name and only fails after its server selection timeout, so the scheme is
+    checked first. The message shows the value without its user and password.
+    """
+    if uri.startswith(MONGO_URI_SCHEMES):
+        return uri
+    raise ValueError(
+        f"{variable} is {_without_userinfo(uri)!r}, which is not a MongoDB connection string; set it to a URI "
+        "that starts with mongodb:// or mongodb+srv://, such as mongodb://127.0.0.1:27017/"
+    )
+
+
+def _without_userinfo(uri: str) -> str:
+    # Without a valid scheme mask_uri cannot find the password, so everything
+    # up to the last "@" is hidden.
+    _, at, rest = uri.rpartition("@")
+    return f"***@{rest}" if at else uri
 
 
 def connect(

@@ -27,3 +27,8 @@ def discovered_dates(database: Database, match_dates: Iterable[str]) -> set[str]
     dates = sorted(set(match_dates))
     found = database[DISCOVERIES].find({"match_date": {"$in": dates}}, {"_id": 0, "match_date": 1})
     return {document["match_date"] for document in found}
+
+
+def forget_discoveries(database: Database, match_dates: Iterable[str]) -> int:
+    """Delete the discovery records of ``match_dates``, so that the minute sensor discovers them again."""
+    return database[DISCOVERIES].delete_many({"match_date": {"$in": sorted(set(match_dates))}}).deleted_count

@@ -8,7 +8,8 @@ Retries: a 5xx or a failed connection retries the step through the op's
 RetryPolicy with exponential backoff. A rate limit that resets too late to
 wait inside the run, and a follow-up whose alert is not finished yet, retry
 through RetryRequested after the wait they need. A 401, a duplicate post
-without a stored id and any other permanent error fail at once, without retry.
+without a stored id, an invalid X or MongoDB setting and any other permanent
+error fail at once, without retry.
 """
 
 from collections.abc import Iterator
@@ -31,6 +32,7 @@ from dagster import (
 )
 from pydantic import Field
 
+from fixture_assets.defs.failures import configuration_failures
 from fixture_assets.defs.resources import MongoResource
 from fixture_assets.defs.twitter.resources import XConfigurationError, XResource
 from fixture_assets.twitter.delivery import Delivery, DeliveryError, DeliveryResult, RetryableDeliveryError
@@ -108,7 +110,9 @@ def _build_delivery(context: OpExecutionContext, mongo: MongoResource, x: XResou
             "dry-run mode: the X posting credentials are not set, or dry_run is true. "
             "Texts are recorded, not posted"
         )
-    return Delivery(mongo.get_database(), publisher, settings, clip_searcher=clip_searcher, log=context.log)
+    with configuration_failures():
+        database = mongo.get_database()
+    return Delivery(database, publisher, settings, clip_searcher=clip_searcher, log=context.log)
 
 
 def _retry(
