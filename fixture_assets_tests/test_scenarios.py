@@ -107,7 +107,7 @@ def test_cli_rejects_missing_file(cli_env, tmp_path):
     assert "absent.json" in completed.stderr
 
 
-def test_cli_warns_without_valid_answers(shared_dir, cli_env, tmp_path):
+def test_cli_warns_without_valid_responses(shared_dir, cli_env, tmp_path):
     scenario = json.loads((SCENARIOS_DIR / "tc01-var-cancel-with-var-event.json").read_text())
     for poll in scenario["polls"]:
         if isinstance(poll.get("body"), dict):
@@ -118,7 +118,7 @@ def test_cli_warns_without_valid_answers(shared_dir, cli_env, tmp_path):
     completed = _replay_cli(str(stripped), env=cli_env)
 
     assert completed.returncode == 0, completed.stderr
-    assert "nothing to replay: no poll lists a fixture in a valid API answer" in completed.stderr
+    assert "nothing to replay: no poll lists a fixture in a valid API response" in completed.stderr
 
 
 def test_cli_quiet_when_discovery_completes_all(shared_dir, cli_env):

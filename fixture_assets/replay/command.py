@@ -83,7 +83,7 @@ def _run_all(
             logger.warning("%s: %s", path, problem)
         if not run.discovered_dates:
             logger.warning(
-                "%s: nothing to replay: no poll lists a fixture in a valid API answer (an object with get, "
+                "%s: nothing to replay: no poll lists a fixture in a valid API response (an object with get, "
                 "parameters, errors, results, paging and response, and no errors), so no fixture was discovered",
                 path,
             )

@@ -43,7 +43,7 @@ class ScenarioRun:
     ticks: int = 0
     skipped_ticks: int = 0
     failed_ticks: list[str] = field(default_factory=list)
-    # The match dates discovered: empty when no poll lists a fixture in a valid answer.
+    # The match dates discovered: empty when no poll lists a fixture in a valid response.
     discovered_dates: list[str] = field(default_factory=list)
 
 
