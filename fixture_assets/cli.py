@@ -36,9 +36,15 @@ EXIT_USAGE = 2
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    level = args.log_level or args.default_log_level
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    configure_logging(args.log_level or args.default_log_level)
     return int(args.handler(args))
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # pymongo logs every command and reply as JSON at DEBUG, which would bury
+    # the pipeline's own debug lines. Its INFO and higher lines stay.
+    logging.getLogger("pymongo").setLevel(max(logging.getLevelName(level), logging.INFO))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -63,6 +63,7 @@ def run_dev_stack(options: DevOptions) -> int:
     with ExitStack() as services:
         services.enter_context(_data_dir_lock(options.data_dir))
         stop = _stop_requested()
+        embedded: EmbeddedMongo | None = None
         if environment.get("MONGO_URI"):
             _check_mongo(environment["MONGO_URI"])
         else:
@@ -71,6 +72,7 @@ def run_dev_stack(options: DevOptions) -> int:
             ).start()
             services.callback(mongo.stop)
             environment["MONGO_URI"] = mongo.uri
+            embedded = mongo
         logger.info("MongoDB: %s", mask_uri(environment["MONGO_URI"]))
 
         if not environment.get(API_KEY_ENV) and not environment.get(BASE_URL_ENV):
@@ -85,7 +87,7 @@ def run_dev_stack(options: DevOptions) -> int:
 
         environment["DAGSTER_HOME"] = str(_prepare_dagster_home(options))
         environment["DAGSTER_DISABLE_TELEMETRY"] = "1"
-        return _run_dagster_dev(options, environment, stop)
+        return _run_dagster_dev(options, environment, stop, watched=embedded)
 
 
 @contextmanager
@@ -180,7 +182,10 @@ def _prepare_dagster_home(options: DevOptions) -> Path:
     return home
 
 
-def _run_dagster_dev(options: DevOptions, environment: dict[str, str], stop: threading.Event) -> int:
+def _run_dagster_dev(
+    options: DevOptions, environment: dict[str, str], stop: threading.Event, watched: EmbeddedMongo | None = None
+) -> int:
+    """Run dagster dev until it exits, Ctrl-C, or the embedded MongoDB ``watched`` exits; return an exit code."""
     command = [
         _dagster_executable(),
         "dev",
@@ -197,12 +202,23 @@ def _run_dagster_dev(options: DevOptions, environment: dict[str, str], stop: thr
     # Started in DAGSTER_HOME: from the project folder, dagster dev would warn
     # that the project's dagster.yaml is not the instance's.
     process = subprocess.Popen(command, cwd=environment["DAGSTER_HOME"], env=environment, start_new_session=True)
+    mongo_exit: int | None = None
     try:
         while process.poll() is None and not stop.wait(0.5):
-            pass
+            mongo_exit = watched.exit_code() if watched is not None else None
+            if mongo_exit is not None:
+                # Every sensor tick would fail from here on, so the stack stops instead.
+                logger.error(
+                    "SecantusDB exited with code %d; see %s. Stopping the dev stack; its data is kept, so start it again",
+                    mongo_exit,
+                    options.data_dir / "mongo.log",
+                )
+                break
     finally:
         _stop_process_group(process)
     logger.info("dagster dev stopped with exit code %s", process.returncode)
+    if mongo_exit is not None:
+        return 1
     return 0 if stop.is_set() else int(process.returncode or 0)
 
 

@@ -187,5 +187,5 @@ def _observe_and_write(
 
 def _log_failures(match_date: str, failures: Sequence[ChunkFailure], log: logging.Logger | Any) -> None:
     for failure in failures:
-        ids = "-".join(str(fixture_id) for fixture_id in failure.ids)
-        log.error(f"{match_date}: fetching fixtures {ids} failed: {failure.error} They keep their stored state.")
+        ids = ", ".join(str(fixture_id) for fixture_id in failure.ids)
+        log.error(f"{match_date}: fetching fixtures {ids} failed: {failure.error} These fixtures keep their stored state.")

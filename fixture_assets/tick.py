@@ -177,7 +177,7 @@ def _handle_failures(
     fatal: ChunkFailure | None = None
     for failure in failures:
         action = failure.error.action
-        ids = "-".join(str(fixture_id) for fixture_id in failure.ids)
+        ids = ", ".join(str(fixture_id) for fixture_id in failure.ids)
         key = f"api:{type(failure.error).__name__} for fixtures {ids}"
         seen.add(key)
 
@@ -191,7 +191,7 @@ def _handle_failures(
             continue
 
         next_step = "the tick fails until the key or plan is fixed" if action is ErrorAction.FAIL else "the next tick retries"
-        state.record_fault(key, f"poll of fixtures {ids} failed: {failure.error} They keep their stored state; {next_step}.", now, log)
+        state.record_fault(key, f"poll of fixtures {ids} failed: {failure.error} These fixtures keep their stored state; {next_step}.", now, log)
         if action is ErrorAction.FAIL:
             fatal = fatal or failure
 

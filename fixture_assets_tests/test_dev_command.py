@@ -1,13 +1,18 @@
-"""Input checks of ``fixture-assets dev`` that stop it before it starts anything."""
+"""Checks of ``fixture-assets dev`` that stop it: bad input before it starts anything, and a MongoDB that exits."""
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
+import threading
 from pathlib import Path
 
 import pytest
 
-from fixture_assets import cli
-from fixture_assets.dev_stack import _data_dir_lock
+from fixture_assets import cli, dev_stack
+from fixture_assets.dev_stack import DevOptions, _data_dir_lock
+from fixture_assets.store.embedded_server import EmbeddedMongo
 
 from .conftest import REPO_ROOT
 
@@ -45,3 +50,34 @@ def test_data_dir_in_use_rejected(
     assert f"uses the data folder {data_dir}" in error
     assert "stop it, or pass another --data-dir" in error
     assert not (data_dir / "mongo").exists()
+
+
+def test_stack_stops_when_mongodb_exits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A stand-in for dagster dev that runs until it is stopped.
+    fake_dagster = tmp_path / "dagster"
+    fake_dagster.write_text("#!/bin/sh\nexec sleep 120\n", encoding="utf-8")
+    fake_dagster.chmod(0o755)
+    monkeypatch.setattr(dev_stack, "_dagster_executable", lambda: str(fake_dagster))
+    options = DevOptions(project_dir=REPO_ROOT, data_dir=tmp_path / "data")
+    environment = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
+
+    with EmbeddedMongo(tmp_path / "mongo") as mongo:
+        assert mongo.pid is not None
+        os.kill(mongo.pid, signal.SIGKILL)
+        with caplog.at_level(logging.ERROR):
+            code = dev_stack._run_dagster_dev(options, environment, threading.Event(), watched=mongo)
+
+    assert code == 1
+    assert "SecantusDB exited with code -9" in caplog.text
+    assert "Stopping the dev stack; its data is kept, so start it again" in caplog.text
+
+
+def test_debug_level_keeps_pymongo_at_info(monkeypatch: pytest.MonkeyPatch) -> None:
+    pymongo_logger = logging.getLogger("pymongo")
+    monkeypatch.setattr(pymongo_logger, "level", pymongo_logger.level)
+
+    cli.configure_logging("DEBUG")
+
+    assert pymongo_logger.level == logging.INFO

@@ -111,7 +111,7 @@ def test_api_fault_at_every_poll(shared_dir, mongo_uri, mongo_db, kind: str) -> 
         assert len(errors) == 1, (index, errors)
         assert errors[0].startswith("poll of fixtures 1490412 failed: GET /fixtures?ids=1490412 failed: "), errors[0]
         assert fault.described_as in errors[0]
-        assert errors[0].endswith("They keep their stored state; the next tick retries."), errors[0]
+        assert errors[0].endswith("These fixtures keep their stored state; the next tick retries."), errors[0]
         resolved = [line for line in infos if line.startswith("resolved after")]
         assert len(resolved) == 1, (index, infos)
         assert f"resolved after {FAILED_EVALUATIONS_PER_POLL} occurrences" in resolved[0]

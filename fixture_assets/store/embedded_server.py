@@ -71,6 +71,10 @@ class EmbeddedMongo:
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
 
+    def exit_code(self) -> int | None:
+        """Return the server's exit code if it has exited, or None while it runs or before it starts."""
+        return self._process.poll() if self._process else None
+
     def start(self) -> EmbeddedMongo:
         command = self._command()
         if self.storage_path != ":memory:":
