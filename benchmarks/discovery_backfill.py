@@ -28,7 +28,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import REPO_ROOT, format_table, machine_summary, run_worker, start_secantus
+from benchmarks.harness import (
+    REPO_ROOT,
+    configure_benchmark_logging,
+    format_table,
+    machine_summary,
+    run_worker,
+    start_secantus,
+)
 from benchmarks.recorded_day_source import RecordedDaySource
 from fixture_assets.core.status import StatusClass, status_class
 from fixture_assets.football_api import MAX_IDS_PER_REQUEST
@@ -205,9 +212,7 @@ def check(result: dict[str, Any], ids_fixtures: int) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     machine = machine_summary()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("fixture_assets").setLevel(logging.WARNING)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_benchmark_logging()
     if not args.day_file.is_file():
         print(f"the recorded day {args.day_file} was not found; pass its path with --day-file", file=sys.stderr)
         return 2

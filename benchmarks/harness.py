@@ -12,6 +12,7 @@ clock") and the parent replies to each, and the worker ends with
 from __future__ import annotations
 
 import json
+import logging
 import os
 import platform
 import resource
@@ -75,6 +76,13 @@ def current_rss_mb() -> float:
     """Return this process's resident set size now, in MiB, from /proc/self/statm."""
     pages = int(Path("/proc/self/statm").read_text().split()[1])
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def configure_benchmark_logging() -> None:
+    """Log the benchmark's progress, and only warnings from the pipeline and httpx, which log every request."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("fixture_assets").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def machine_summary() -> dict[str, Any]:

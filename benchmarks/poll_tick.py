@@ -31,7 +31,7 @@ from typing import Any
 
 import pymongo
 
-from benchmarks.harness import format_table, machine_summary, run_worker, start_secantus
+from benchmarks.harness import configure_benchmark_logging, format_table, machine_summary, run_worker, start_secantus
 from benchmarks.synthetic_source import SyntheticLiveSource
 from benchmarks.workers import BENCHMARK_API_KEY
 from fixture_assets.core.status import StatusClass
@@ -255,9 +255,7 @@ def render(rows: list[dict[str, Any]], args: argparse.Namespace, machine: dict[s
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     machine = machine_summary()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("fixture_assets").setLevel(logging.WARNING)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_benchmark_logging()
 
     rows = []
     with ExitStack() as stack:

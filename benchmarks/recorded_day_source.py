@@ -11,7 +11,6 @@ without a score, get an empty array.
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Mapping
 from datetime import datetime
@@ -21,7 +20,7 @@ from typing import Any
 from benchmarks.synthetic_source import EVENTS_PER_FIXTURE, goal_event, random_event
 from fixture_assets.replay.api_source import FixturesApiSource
 from fixture_assets.replay.envelopes import DateQuery, fixture_id, select_live, without_events
-from fixture_assets.replay.protocol import ApiResponse, ReplayInputError
+from fixture_assets.replay.protocol import ApiResponse, ReplayInputError, read_json_file
 
 
 class RecordedDaySource(FixturesApiSource):
@@ -29,12 +28,7 @@ class RecordedDaySource(FixturesApiSource):
 
     def __init__(self, path: Path, *, seed: int = 0) -> None:
         super().__init__()
-        try:
-            envelope = json.loads(Path(path).read_text(encoding="utf-8"))
-        except OSError as error:
-            raise ReplayInputError(f"cannot read the recorded day {path}: {error.strerror}") from None
-        except ValueError as error:
-            raise ReplayInputError(f"the recorded day {path} is not valid JSON: {error}") from None
+        envelope = read_json_file(path, "recorded day")
         items = envelope.get("response") if isinstance(envelope, dict) else None
         if not isinstance(items, list) or not items:
             raise ReplayInputError(f"the recorded day {path} has no response array of fixtures")

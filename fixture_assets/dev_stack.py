@@ -120,7 +120,7 @@ def _plan_demo(options: DevOptions, environment: dict[str, str]) -> DemoPlan:
         options.kickoff_delay_minutes,
         _demo_id_offset(),
     )
-    first_kickoff = plan.current.source().first_kickoff
+    first_kickoff = plan.current_source.first_kickoff
     if plan.resumed:
         logger.info(
             "demo day: resuming the day started at %s UTC (first kick-off %s UTC)",

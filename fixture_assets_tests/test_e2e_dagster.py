@@ -10,47 +10,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from dagster import DagsterInstance, DagsterRunStatus, instance_for_test
-from dagster._core.test_utils import create_test_daemon_workspace_context, freeze_time
-from dagster._core.workspace.load_target import ModuleTarget
-from dagster._daemon.daemon import get_default_daemon_logger
-from dagster._daemon.sensor import execute_sensor_iteration
 
 from fixture_assets.replay import RecordedMatchSource, ReplayServer, VirtualClock
 from fixture_assets.store.database import NOTIFICATIONS
 
-from .conftest import REPO_ROOT, SAMPLES_DIR
+from .conftest import SAMPLES_DIR
+from .fault_daemon import INSTANCE_OVERRIDES, daemon_sensors
 
 RECORDING = SAMPLES_DIR / "ids-2024-03-13-cl-two-penalty-shootouts.json"
+DEFINITIONS_MODULE = "fixture_assets.definitions"
 # The regular goals of the two ties: (fixture, scoring team, minute).
 REAL_GOALS = {(1149523, 42, 41), (1149519, 505, 33), (1149519, 530, 35), (1149519, 530, 87)}
-
-# Runs execute synchronously in the test process, as soon as a sensor requests them.
-INSTANCE_OVERRIDES = {
-    "run_launcher": {"module": "dagster._core.launcher.sync_in_memory_run_launcher", "class": "SyncInMemoryRunLauncher"},
-    "run_coordinator": {"module": "dagster._core.run_coordinator", "class": "DefaultRunCoordinator"},
-}
-
-
-@contextmanager
-def daemon_sensors(instance: DagsterInstance) -> Iterator:
-    """Yield a function that runs one sensor daemon iteration at a given Dagster time."""
-    target = ModuleTarget(
-        module_name="fixture_assets.definitions", attribute=None, working_directory=str(REPO_ROOT), location_name="fixture_assets"
-    )
-    with create_test_daemon_workspace_context(target, instance) as workspace:
-        logger = get_default_daemon_logger("SensorDaemon")
-
-        def iterate(dagster_now: datetime) -> None:
-            with freeze_time(dagster_now):
-                list(execute_sensor_iteration(workspace, logger, None, None))
-
-        yield iterate
 
 
 @pytest.fixture
@@ -74,7 +49,7 @@ def play_match_day(source: RecordedMatchSource, clock: VirtualClock, instance: D
     end = max(fixture.time_at_status("PEN") for fixture in fixtures) + timedelta(minutes=1)
     dagster_now = datetime.now(UTC)
 
-    with daemon_sensors(instance) as iterate:
+    with daemon_sensors(instance, DEFINITIONS_MODULE) as iterate:
         while match_time <= end:
             clock.set(match_time)
             iterate(dagster_now)
@@ -115,7 +90,7 @@ def test_recorded_ties_alert_each_goal_once(recorded_ties, mongo_client):
 
     # A brand-new Dagster instance over the same MongoDB launches nothing.
     with instance_for_test(overrides=INSTANCE_OVERRIDES) as second:
-        with daemon_sensors(second) as iterate:
+        with daemon_sensors(second, DEFINITIONS_MODULE) as iterate:
             now = datetime.now(UTC)
             for step in range(3):
                 iterate(now + timedelta(seconds=61 * step))

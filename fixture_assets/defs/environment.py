@@ -32,7 +32,7 @@ from fixture_assets.defs.resources import MongoResource
 from fixture_assets.defs.twitter import XResource
 from fixture_assets.football_api import API_KEY_ENV, AUTH_MODE_ENV, BASE_URL_ENV, ApiClientSettings
 from fixture_assets.football_api.settings import AUTH_MODES
-from fixture_assets.store.database import validate_mongo_uri
+from fixture_assets.store.database import DEFAULT_DATABASE, validate_mongo_uri
 
 MONGO_URI_ENV = "MONGO_URI"
 LEAGUE_IDS_ENV = "FIXTURE_ASSETS_LEAGUE_IDS"
@@ -61,7 +61,7 @@ def build_resources(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     )
     x.posting_credentials()
     return {
-        "mongo": MongoResource(uri=EnvVar(MONGO_URI_ENV), database=environ.get("MONGO_DATABASE") or "fixture_assets"),
+        "mongo": MongoResource(uri=EnvVar(MONGO_URI_ENV), database=environ.get("MONGO_DATABASE") or DEFAULT_DATABASE),
         "football_api": FootballApiResource(
             api_key=EnvVar(API_KEY_ENV) if environ.get(API_KEY_ENV) else None,
             base_url=environ.get(BASE_URL_ENV) or None,

@@ -10,7 +10,7 @@ from pydantic import Field
 from pymongo.database import Database
 from pymongo.errors import ConfigurationError
 
-from fixture_assets.store.database import connect, ensure_indexes, mask_uri, validate_mongo_uri
+from fixture_assets.store.database import DEFAULT_DATABASE, connect, ensure_indexes, mask_uri, validate_mongo_uri
 
 _clients: dict[str, pymongo.MongoClient] = {}
 _indexed: set[tuple[str, str]] = set()
@@ -25,7 +25,7 @@ class MongoResource(ConfigurableResource):
     """
 
     uri: str = Field(description="MongoDB connection string, e.g. mongodb://127.0.0.1:27017/.")
-    database: str = Field(default="fixture_assets", description="Database name.")
+    database: str = Field(default=DEFAULT_DATABASE, description="Database name.")
 
     def get_client(self) -> pymongo.MongoClient:
         # One client per process and URI: sensors build the resource every

@@ -69,6 +69,8 @@ class DemoPlan:
 
     source: ScriptedDaySource
     current: DemoStart
+    # The current day alone, with its kick-off times.
+    current_source: DemoDaySource
     # True when a day that was still playing continues under its fixture ids.
     resumed: bool
     # The UTC dates of the current day's fixtures, to discover.
@@ -89,25 +91,26 @@ def plan_demo(path: Path, now: datetime, minute_seconds: float, kickoff_delay_mi
     """Resume the last demo day in ``path`` if it still plays at this pace, or else start a new one, and save the record."""
     starts = read_demo_starts(path)
     last = starts[-1] if starts else None
+    last_source = last.source() if last is not None else None
     same_pace = last is not None and (last.minute_seconds, last.kickoff_delay_minutes) == (minute_seconds, kickoff_delay_minutes)
-    resumed = last is not None and same_pace and now < demo_ends_at(last.source())
+    resumed = last_source is not None and same_pace and now < demo_ends_at(last_source)
 
     if resumed:
-        assert last is not None
-        current = last
+        assert last is not None and last_source is not None
+        current, current_source = last, last_source
     else:
         current = DemoStart(now, new_offset, minute_seconds, kickoff_delay_minutes)
+        current_source = current.source()
         starts = [*starts, current]
     starts = starts[-(_EARLIER_DAYS_SERVED + 1) :]
     write_demo_starts(path, starts)
 
-    current_source = current.source()
-    fixtures = {fixture.id: fixture for start in starts for fixture in start.source().fixtures()}
+    fixtures = {fixture.id: fixture for start in starts[:-1] for fixture in start.source().fixtures()}
     # The current day's fixtures win over an earlier day's with the same id.
     fixtures.update({fixture.id: fixture for fixture in current_source.fixtures()})
     source = ScriptedDaySource(fixtures.values(), started_at=current.started_at, description=current_source.description)
     match_dates = tuple(sorted({fixture.kickoff.strftime("%Y-%m-%d") for fixture in current_source.fixtures()}))
-    return DemoPlan(source, current, resumed, match_dates)
+    return DemoPlan(source, current, current_source, resumed, match_dates)
 
 
 def read_demo_starts(path: Path) -> list[DemoStart]:

@@ -6,11 +6,22 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 
 class ReplayInputError(ValueError):
     """A scenario, archive or recording that the replay server cannot use."""
+
+
+def read_json_file(path: Path, description: str) -> Any:
+    """Return the JSON value in ``path``, or raise ReplayInputError naming the ``description`` and the path."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ReplayInputError(f"cannot read the {description} {path}: {error.strerror}") from None
+    except ValueError as error:
+        raise ReplayInputError(f"the {description} {path} is not valid JSON: {error}") from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,13 +10,12 @@ is served as it was recorded, apart from its times.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from fixture_assets.core.goals import SHOOTOUT_COMMENT
-from fixture_assets.replay.protocol import ReplayInputError
+from fixture_assets.replay.protocol import ReplayInputError, read_json_file
 from fixture_assets.replay.scripted_fixture import ScriptedEvent, ScriptedFixture, utc_minute_ceiling
 from fixture_assets.replay.scripted_source import (
     DEFAULT_KICKOFF_DELAY_MINUTES,
@@ -59,12 +58,7 @@ class RecordedMatchSource(ScriptedDaySource):
 
     @classmethod
     def from_file(cls, path: Path, **options: Any) -> RecordedMatchSource:
-        try:
-            document = json.loads(Path(path).read_text(encoding="utf-8"))
-        except OSError as error:
-            raise ReplayInputError(f"cannot read the recording {path}: {error.strerror}") from None
-        except ValueError as error:
-            raise ReplayInputError(f"the recording {path} is not valid JSON: {error}") from None
+        document = read_json_file(path, "recording")
 
         items = document.get("response") if isinstance(document, dict) else document
         if not isinstance(items, list):

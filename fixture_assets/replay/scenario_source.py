@@ -10,7 +10,6 @@ An ``ids=`` request at virtual time t gets its response from the last poll whose
 from __future__ import annotations
 
 import bisect
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +18,7 @@ from typing import Any
 
 from fixture_assets.replay.api_source import FixturesApiSource
 from fixture_assets.replay.envelopes import JSON_HEADERS, DateQuery, select_ids, select_live, without_events
-from fixture_assets.replay.protocol import ApiResponse, ReplayInputError
+from fixture_assets.replay.protocol import ApiResponse, ReplayInputError, read_json_file
 
 _ENVELOPE_KEYS = ("get", "parameters", "errors", "results", "paging", "response")
 
@@ -101,12 +100,7 @@ class ScenarioSource(FixturesApiSource):
 
     @classmethod
     def from_file(cls, path: Path) -> ScenarioSource:
-        try:
-            scenario = json.loads(Path(path).read_text(encoding="utf-8"))
-        except OSError as error:
-            raise ReplayInputError(f"cannot read the scenario file {path}: {error.strerror}") from None
-        except ValueError as error:
-            raise ReplayInputError(f"the scenario file {path} is not valid JSON: {error}") from None
+        scenario = read_json_file(path, "scenario file")
         if not isinstance(scenario, dict):
             raise ReplayInputError(f"the scenario file {path} must contain a JSON object with polls")
         return cls(scenario, name=scenario.get("name") or Path(path).stem)

@@ -166,8 +166,7 @@ def _recover(
         context.log.warning(
             f"notification {key} was requested at {notification['requested_at']} but {reason}; requesting it again"
         )
-        run_key = f"{key}-request-{requests_so_far + 1}" if runs else key
-        run_requests.append(_run_request(notification, fixtures.get(notification["fixture_id"]), run_key=run_key))
+        run_requests.append(_repeated_request(notification, fixtures, has_runs=bool(runs)))
     return run_requests
 
 
@@ -193,14 +192,24 @@ def _recover_abandoned(
             continue
         if not store.release_abandoned_claim(database, key, previous_claimed_at=notification["claimed_at"], now=now):
             continue
-        requests_so_far = notification.get("request_count") or 1
         context.log.warning(
             f"notification {key} was claimed by run {notification.get('run_id')} at {notification['claimed_at']}, "
             "which ended before it sent anything to X; requesting it again"
         )
-        run_key = f"{key}-request-{requests_so_far + 1}" if runs else key
-        run_requests.append(_run_request(notification, fixtures.get(notification["fixture_id"]), run_key=run_key))
+        run_requests.append(_repeated_request(notification, fixtures, has_runs=bool(runs)))
     return run_requests
+
+
+def _repeated_request(notification: Mapping[str, Any], fixtures: Mapping[int, Mapping[str, Any]], *, has_runs: bool) -> RunRequest:
+    """Build the run request of a notification requested again.
+
+    Dagster never launches a run key twice, so a notification that already
+    has runs gets a new key, numbered by its request count.
+    """
+    key = notification["key"]
+    requests_so_far = notification.get("request_count") or 1
+    run_key = f"{key}-request-{requests_so_far + 1}" if has_runs else key
+    return _run_request(notification, fixtures.get(notification["fixture_id"]), run_key=run_key)
 
 
 def _runs_of(context: SensorEvaluationContext, key: str) -> list[Any]:
